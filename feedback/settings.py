@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from sqlalchemy.engine import make_url
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from store.labels import SERVICES
@@ -151,9 +152,19 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         if key.startswith(ENV_PREFIX) and key != "FEEDBACK_CONFIG" and "__" in key[len(ENV_PREFIX) :]:
             _set_path(raw, key[len(ENV_PREFIX) :].lower().split("__"), _parse_env_value(key, value))
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_describe(path, error)) from None
+    return _anchor_sqlite_path(settings, path.resolve().parent)
+
+
+def _anchor_sqlite_path(settings: Settings, base: Path) -> Settings:
+    """A relative SQLite path means relative to config.yml, not to wherever the command was started."""
+    url = make_url(settings.database.url)
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).is_absolute():
+        return settings
+    anchored = url.set(database=str(base / url.database)).render_as_string(hide_password=False)
+    return settings.model_copy(update={"database": DatabaseSettings(url=anchored)})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -37,16 +37,31 @@ def find_case(session: Session, reference: str) -> Case | None:
     return session.scalar(select(Case).where(Case.reference == canonical))
 
 
-def case_for_staff(session: Session, reference: str, actor: Actor) -> Case:
-    """The case, if this member of staff may see it; the read is written to the audit trail either way."""
+def visible_case(session: Session, reference: str, actor: Actor) -> Case | None:
+    """The case, if this member of staff may see it, else None; the read or the refusal is audited.
+
+    Returning None (rather than raising) lets the caller commit the audit of a refused read.
+    """
     if not actor.is_staff:
         raise NotAllowed("only staff can read cases")
     case = find_case(session, reference)
     if case is None or not may_see(actor, case):
         audit.record(session, actor, "case.view_refused", case.id if case else None, reference=reference[:40])
-        raise CaseNotFound(f"no case {reference[:40]!r} that you can see")
+        return None
     audit.record(session, actor, "case.viewed", case.id)
     return case
+
+
+def case_for_staff(session: Session, reference: str, actor: Actor) -> Case:
+    """As `visible_case`, raising CaseNotFound on a refusal (whose audit then rolls back with the caller)."""
+    case = visible_case(session, reference, actor)
+    if case is None:
+        raise not_found(reference)
+    return case
+
+
+def not_found(reference: str) -> CaseNotFound:
+    return CaseNotFound(f"no case {reference[:40]!r} that you can see")
 
 
 def may_see(actor: Actor, case: Case) -> bool:

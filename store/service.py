@@ -117,7 +117,7 @@ class CaseService:
                 case_id=case.id,
                 direction="in",
                 channel=new.channel,
-                author=new.contact.email if new.contact else None,
+                author=case.contact.email if case.contact else None,
                 subject=new.subject,
                 body=new.text,
                 raw=new.raw,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -14,7 +14,7 @@ from store.models import Base, UTCDateTime
 config = context.config
 
 
-def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | bool:
+def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
     # Migrations name plain column types, so they never break when a Python-side type moves or changes.
     if kind == "type" and isinstance(item, UTCDateTime):
         return "sa.DateTime(timezone=True)"
