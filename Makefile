@@ -15,7 +15,7 @@ export FEEDBACK_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:543
 
 run: install
 	$(BIN)/feedback db upgrade
-	$(BIN)/feedback run
+	$(BIN)/feedback run --demo-token alex.morgan@council.example
 
 test: install lint typecheck pytest
 

@@ -7,6 +7,7 @@ same rules and audit trail as the API.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,7 +134,9 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     _require_current_schema(app)
     app.sync_directory()
     web = app.settings.web
-    uvicorn.run(create_app(app), host=host or web.host, port=port or web.port, log_level="info")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # access_log=False: uvicorn's would print query strings, where citizens' emails travel (see AccessLog).
+    uvicorn.run(create_app(app), host=host or web.host, port=port or web.port, log_level="info", access_log=False)
 
 
 @main.command()
@@ -286,6 +289,7 @@ def _acknowledge(app: Application, session: Session, found: Case, actor: Actor) 
 def _assign(
     app: Application, session: Session, found: Case, actor: Actor, *, team: str, officer: str | None, reason: str | None
 ) -> None:
+    app.check_team(team)
     staff_id = _staff_id(session, officer) if officer else None
     app.service.assign(session, found, actor, team_id=team, staff_id=staff_id, reason=reason)
 

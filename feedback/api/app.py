@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from feedback.api import public, staff
+from feedback.api.access_log import AccessLog
 from feedback.api.limits import BodySizeLimit
 from feedback.application import Application
 from store.errors import CaseError, CaseNotFound, Conflict, InvalidRequest, NotAllowed
@@ -33,6 +34,7 @@ def create_app(application: Application) -> FastAPI:
     api.include_router(staff.router)
     api.add_exception_handler(CaseError, _case_error)  # type: ignore[arg-type]
     api.add_middleware(BodySizeLimit, max_bytes=application.settings.web.max_body_bytes)
+    api.add_middleware(AccessLog)
 
     @api.get("/api/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -1,0 +1,19 @@
+"""`make bench` / `python -m bench [NAME…]`: run the benchmarks (all by default)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import api
+
+BENCHMARKS = {"api": api.main}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        if name not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+        BENCHMARKS[name]()
+
+
+main(sys.argv[1:])
