@@ -25,12 +25,12 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """UK numbers in one form (`07700900123`), so `+44 7700 900123` and `07700 900 123` match."""
+    """UK numbers in one form (`07700900123`), so `+44 7700 900123`, `+44 (0)7700 900123` and `07700 900 123` match."""
     digits = re.sub(r"[^\d+]", "", phone)
     if digits.startswith("+44"):
-        digits = "0" + digits[3:]
+        digits = "0" + digits[3:].removeprefix("0")
     elif digits.startswith("0044"):
-        digits = "0" + digits[4:]
+        digits = "0" + digits[4:].removeprefix("0")
     return digits
 
 
@@ -50,10 +50,11 @@ def match_contact(session: Session, details: ContactDetails) -> Contact | None:
 def _find(session: Session, email: str | None, phone: str | None) -> Contact | None:
     if email:
         found = session.scalar(select(Contact).where(Contact.email == email))
-        if found:
+        if found or phone is None:
             return found
-        # An email we have not seen is a new person, even if they share a family phone with another contact.
-        return None
+        # Someone who phoned first and now writes is the same person; but an email we have not seen on a
+        # phone that already has another email is a new person (a family shares a home number).
+        return session.scalar(select(Contact).where(Contact.phone == phone, Contact.email.is_(None)))
     return session.scalar(select(Contact).where(Contact.phone == phone))
 
 

@@ -21,7 +21,7 @@ from store.clocks import ClockPlanner
 from store.contacts import ContactDetails, match_contact
 from store.errors import Conflict, InvalidRequest, NotAllowed
 from store.labels import CASE_TYPES, CHANNELS, COMPLAINANT_ROLES, LESSON_THEMES, OUTCOMES, REMEDIES, SERVICES
-from store.models import Assignment, Case, Closure, ClosureRemedy, Extension, Message, Staff, utcnow
+from store.models import Assignment, Case, Closure, ClosureRemedy, Extension, Message, Staff, Team, utcnow
 from store.policy import PROCEDURES, Procedure, ProcedurePolicy
 from store.references import new_reference
 from store.stages import StageClocks, procedure_of
@@ -188,6 +188,9 @@ class CaseService:
         self, session: Session, case: Case, actor: Actor, *, team_id: str, staff_id: int | None, reason: str | None
     ) -> None:
         self._check_may_change(case, actor)
+        team = session.get(Team, team_id)
+        if team is None or not team.active:
+            raise InvalidRequest(f"no team {team_id!r}; teams are listed in config.yml")
         if case.stage >= 2 and team_id != self.crt_team:
             raise Conflict("stage 2 and stage 3 complaints are owned by the Customer Relations Team")
         if case.stage == 1 and not actor.is_crt and team_id != case.owner_team_id:
@@ -297,8 +300,7 @@ class CaseService:
                 f"the {case.procedure} procedure ends at stage {case.stage}; "
                 "the complainant can go to the Local Government and Social Care Ombudsman"
             )
-        if requested_on > self._today():
-            raise InvalidRequest("the request date cannot be in the future")
+        self._check_not_future(requested_on)
         handler = self._staff_in_team(session, handler_id, self.crt_team) if handler_id is not None else None
         if handler is not None:
             self._check_independent_handler(session, case, next_stage, handler.id)
@@ -327,6 +329,7 @@ class CaseService:
         """Statutory stage 3: the review panel met; its report is due next."""
         self._check_crt(actor, "record a review panel")
         self._check_stage3(case)
+        self._check_not_future(held_on)
         self.clocks.advance_panel(session, case, "panel", held_on)
         self._refresh_due(case)
         audit.record(session, actor, "case.panel_held", case.id, held_on=held_on.isoformat())
@@ -335,6 +338,7 @@ class CaseService:
         """Statutory stage 3: the panel's report arrived; the council's response is due next."""
         self._check_crt(actor, "record a panel report")
         self._check_stage3(case)
+        self._check_not_future(received_on)
         self.clocks.advance_panel(session, case, "panel_report", received_on)
         self._refresh_due(case)
         audit.record(session, actor, "case.panel_reported", case.id, received_on=received_on.isoformat())
@@ -367,8 +371,12 @@ class CaseService:
 
     def redecide_procedure(self, session: Session, case: Case) -> None:
         """After the type or service changes, the rules may pick another procedure, unless the CRT fixed it."""
-        if case.procedure_fixed or case.stage > 1:
+        if case.stage > 1:
             return
+        if case.procedure_fixed:
+            if (case.procedure == "feedback") == (case.type != "complaint"):
+                return
+            case.procedure_fixed = False  # the CRT fixed a procedure for another type: the rules decide again
         procedure = self.policy.decide(
             case_type=case.type,
             service=case.service,
@@ -393,6 +401,10 @@ class CaseService:
     def _check_open(self, case: Case) -> None:
         if case.status != "open":
             raise Conflict("this case is closed; reopen or escalate it first")
+
+    def _check_not_future(self, day: date) -> None:
+        if day > self._today():
+            raise InvalidRequest(f"{day.isoformat()} is in the future")
 
     def _check_stage3(self, case: Case) -> None:
         if case.stage != 3 or case.status != "open":

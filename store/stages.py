@@ -17,6 +17,7 @@ from store.clocks import RESPONSE_KINDS, ClockPlan, ClockPlanner
 from store.errors import Conflict, InvalidRequest
 from store.models import Case, Clock, Extension, StageEntry, utcnow
 from store.policy import PROCEDURES, Procedure
+from store.workdays import london_date
 
 
 class StageClocks:
@@ -34,7 +35,8 @@ class StageClocks:
         entry.procedure = case.procedure
         self._start(session, case, self.planner.stage_clocks(procedure_of(case), case.stage, entry.requested_on))
         if case.acknowledged_at is not None and case.stage == 1:
-            self.acknowledge(session, case, today)
+            # The complainant was acknowledged on that day, whatever the procedure: count from it, not from today.
+            self.acknowledge(session, case, london_date(case.acknowledged_at))
 
     def acknowledge(self, session: Session, case: Case, on: date) -> None:
         """Meet the acknowledgement clock; a corporate response clock then counts from the acknowledgement."""
@@ -63,13 +65,16 @@ class StageClocks:
             self._start(session, case, [self.planner.request_window(procedure, today)])
 
     def resume_stage(self, session: Session, case: Case) -> None:
-        """Reopening: the clocks met at closure run again, and the escalation window no longer applies."""
+        """Reopening: the response clock met at closure runs again, and the escalation window no longer applies."""
         closed_on = max((c.met_on for c in case.clocks if c.stage == case.stage and c.met_on), default=None)
         for clock in case.clocks:
             if clock.kind == "request_window" and clock.running:
                 clock.stopped_on = closed_on
-            elif clock.stage == case.stage and clock.met_on == closed_on and clock.kind in RESPONSE_KINDS:
-                clock.met_on = None
+        # One response clock runs at a time (stage 3's steps follow each other), so the closure met the stage's
+        # latest; an earlier step met on the same day was met by its own step, and stays met.
+        responses = [c for c in case.clocks if c.stage == case.stage and c.kind in RESPONSE_KINDS]
+        if responses and responses[-1].met_on == closed_on:
+            responses[-1].met_on = None
         self._current_entry(session, case).concluded_at = None
 
     def leave_stage(self, session: Session, case: Case, today: date) -> None:
@@ -80,8 +85,15 @@ class StageClocks:
             entry.concluded_at = utcnow()
 
     def request_lapsed(self, case: Case, requested_on: date) -> bool:
-        """Whether the request came after the complainant's window closed (allowed, but recorded)."""
-        windows = [clock for clock in case.clocks if clock.kind == "request_window" and clock.stage == case.stage]
+        """Whether the request came after the complainant's window closed (allowed, but recorded).
+
+        Only the running window counts: one that reopening withdrew no longer sets a deadline.
+        """
+        windows = [
+            clock
+            for clock in case.clocks
+            if clock.kind == "request_window" and clock.stage == case.stage and clock.running
+        ]
         return bool(windows) and requested_on > windows[-1].due_on
 
     def advance_panel(self, session: Session, case: Case, step: str, on: date) -> None:
