@@ -289,7 +289,6 @@ def _acknowledge(app: Application, session: Session, found: Case, actor: Actor) 
 def _assign(
     app: Application, session: Session, found: Case, actor: Actor, *, team: str, officer: str | None, reason: str | None
 ) -> None:
-    app.check_team(team)
     staff_id = _staff_id(session, officer) if officer else None
     app.service.assign(session, found, actor, team_id=team, staff_id=staff_id, reason=reason)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from sqlalchemy.engine import make_url
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from store.labels import SERVICES
 from store.policy import ProcedurePolicy
@@ -42,6 +43,11 @@ class DatabaseSettings(_Section):
     def _known_driver(cls, url: str) -> str:
         if not url.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///path or postgresql+psycopg://user@host:port/database")
+        try:
+            make_url(url)
+        except (ArgumentError, ValueError):
+            # Not the URL itself in the message: it may hold a password.
+            raise ValueError("not a valid database URL (is the port a number?)") from None
         return url
 
 
@@ -78,6 +84,11 @@ class CalendarSettings(_Section):
     def _ordered(self) -> CalendarSettings:
         if self.known_until_year < self.first_year:
             raise ValueError("known_until_year must not be before first_year")
+        outside = [
+            day.isoformat() for day in self.extra_closures if not self.first_year <= day.year <= self.known_until_year
+        ]
+        if outside:
+            raise ValueError(f"extra_closures {outside} fall outside {self.first_year}-{self.known_until_year}")
         return self
 
 
@@ -145,8 +156,8 @@ class Settings(_Section):
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read, merge and validate the configuration, or raise ConfigError naming the bad key."""
-    path = path or Path(os.environ.get("FEEDBACK_CONFIG", DEFAULT_CONFIG_PATH))
     environ = os.environ if environ is None else environ
+    path = path or Path(environ.get("FEEDBACK_CONFIG", DEFAULT_CONFIG_PATH))
     raw = _read_yaml(path)
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and key != "FEEDBACK_CONFIG" and "__" in key[len(ENV_PREFIX) :]:
@@ -161,7 +172,9 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 def _anchor_sqlite_path(settings: Settings, base: Path) -> Settings:
     """A relative SQLite path means relative to config.yml, not to wherever the command was started."""
     url = make_url(settings.database.url)
-    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).is_absolute():
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return settings
+    if Path(url.database).is_absolute():
         return settings
     anchored = url.set(database=str(base / url.database)).render_as_string(hide_password=False)
     return settings.model_copy(update={"database": DatabaseSettings(url=anchored)})
@@ -176,8 +189,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the configuration ({error})") from None
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    except _YAML_ERRORS as error:
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(error)})") from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -188,8 +201,18 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _parse_env_value(key: str, value: str) -> Any:
     try:
         return yaml.safe_load(value)
-    except yaml.YAMLError:
+    except _YAML_ERRORS:
+        # No detail: YAML's message quotes the value, and environment variables carry the secrets.
         raise ConfigError(f"environment variable {key}: not a valid value") from None
+
+
+# Besides YAMLError, PyYAML's constructors raise ValueError for a value they cannot build (a date such as
+# 2026-02-30, an integer of more than 4300 digits), and its composer recurses once per level of nesting.
+_YAML_ERRORS = (yaml.YAMLError, ValueError, RecursionError)
+
+
+def _yaml_problem(error: Exception) -> str:
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
 
 
 def _set_path(raw: dict[str, Any], keys: list[str], value: Any) -> None:

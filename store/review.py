@@ -133,7 +133,7 @@ def _route_to_service_team(service: CaseService, session: Session, case: Case, a
     if case.stage > 1 or team == case.owner_team_id:
         return
     case.owner_team_id = team
-    case.assigned_staff_id = None
+    case.assigned_staff = None
     session.add(
         Assignment(case_id=case.id, stage=case.stage, team_id=team, assigned_by=actor.name, reason="service reviewed")
     )

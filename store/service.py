@@ -199,18 +199,18 @@ class CaseService:
         if staff is not None:
             self._check_independent_handler(session, case, case.stage, staff.id)
         case.owner_team_id = team_id
-        case.assigned_staff_id = staff.id if staff else None
+        case.assigned_staff = staff
         session.add(
             Assignment(
                 case_id=case.id,
                 stage=case.stage,
                 team_id=team_id,
-                staff_id=case.assigned_staff_id,
+                staff_id=staff.id if staff else None,
                 assigned_by=actor.name,
                 reason=reason,
             )
         )
-        audit.record(session, actor, "case.assigned", case.id, team=team_id, staff_id=case.assigned_staff_id)
+        audit.record(session, actor, "case.assigned", case.id, team=team_id, staff_id=staff.id if staff else None)
 
     def extend(self, session: Session, case: Case, actor: Actor, *, working_days: int, reason: str) -> Extension:
         """Move the running response deadline later, within the procedure's limit, for a stated reason."""
@@ -310,14 +310,14 @@ class CaseService:
         case.status = "open"
         case.closed_at = None
         case.owner_team_id = self.crt_team
-        case.assigned_staff_id = handler.id if handler else None
+        case.assigned_staff = handler
         self.clocks.enter_stage(session, case, next_stage, requested_on)
         session.add(
             Assignment(
                 case_id=case.id,
                 stage=next_stage,
                 team_id=self.crt_team,
-                staff_id=case.assigned_staff_id,
+                staff_id=handler.id if handler else None,
                 assigned_by=actor.name,
                 reason=reason.strip(),
             )

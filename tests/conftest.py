@@ -104,12 +104,10 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 def _empty(engine: Engine) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    # DELETE, not TRUNCATE: on these small tables PostgreSQL's TRUNCATE costs ~100 ms a test, DELETE ~6 ms.
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

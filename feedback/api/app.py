@@ -7,6 +7,8 @@ becomes 422 naming the field. Nothing a client sends should reach a 500.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from feedback.api import public, staff
@@ -14,6 +16,7 @@ from feedback.api.access_log import AccessLog
 from feedback.api.limits import BodySizeLimit
 from feedback.application import Application
 from store.errors import CaseError, CaseNotFound, Conflict, InvalidRequest, NotAllowed
+from store.workdays import HolidayDataMissing
 
 STATUS_FOR_ERROR: dict[type[CaseError], int] = {
     CaseNotFound: 404,
@@ -33,6 +36,8 @@ def create_app(application: Application) -> FastAPI:
     api.include_router(public.router)
     api.include_router(staff.router)
     api.add_exception_handler(CaseError, _case_error)  # type: ignore[arg-type]
+    api.add_exception_handler(HolidayDataMissing, _outside_calendar)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     api.add_middleware(BodySizeLimit, max_bytes=application.settings.web.max_body_bytes)
     api.add_middleware(AccessLog)
 
@@ -46,3 +51,15 @@ def create_app(application: Application) -> FastAPI:
 async def _case_error(_request: Request, error: CaseError) -> JSONResponse:
     status = next(code for kind, code in STATUS_FOR_ERROR.items() if isinstance(error, kind))
     return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+async def _outside_calendar(_request: Request, error: HolidayDataMissing) -> JSONResponse:
+    """A date the working-day calendar does not cover (an escalation requested in 1999, say)."""
+    return JSONResponse({"detail": str(error)}, status_code=422)
+
+
+async def _invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, without echoing each bad `input` back: it may be a child's details, a 100 kB text,
+    or a value JSON cannot carry (a NaN from the request would make the answer itself fail with a 500)."""
+    problems = [{key: value for key, value in problem.items() if key != "input"} for problem in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(problems)}, status_code=422)

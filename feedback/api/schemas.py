@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from store.service import MAX_TEXT_CHARS
 
@@ -15,10 +16,22 @@ Role = Literal["young_person", "parent_carer", "foster_carer", "professional", "
 Head = Literal["type", "subject_category", "service"]
 Reason = Field(min_length=10, max_length=2000)
 PHONE_PATTERN = r"^\+?[0-9 ()\-]{7,20}$"
+TEAM_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"  # as feedback.settings.TeamSettings.id
+# PostgreSQL cannot store NUL in text, and a lone surrogate cannot be encoded as UTF-8 for any database.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """Refuse text no database can store with a 422 naming the field, on SQLite as on PostgreSQL."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and UNSTORABLE_TEXT.search(text) for text in texts):
+            raise ValueError("text must not contain NUL characters or unpaired surrogates")
+        return value
 
 
 class ContactIn(Request):

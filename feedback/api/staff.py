@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from feedback.api.auth import App, StaffActor
 from feedback.api.schemas import (
+    TEAM_PATTERN,
     AssignIn,
     CasePage,
     CloseIn,
@@ -45,6 +46,7 @@ router = APIRouter(
 )
 Reference = Annotated[str, Path(max_length=40, description="The case reference, e.g. FB-7K3M-9QX4")]
 Action = Callable[[Session, Case], None]
+MAX_OFFSET = 2**31 - 1  # a larger OFFSET overflows the databases' integers
 
 
 @router.get("/cases", response_model=CasePage)
@@ -52,11 +54,11 @@ def cases(
     app: App,
     actor: StaffActor,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-    team: Annotated[str | None, Query(max_length=40)] = None,
+    team: Annotated[str | None, Query(pattern=TEAM_PATTERN)] = None,
     needs_review: bool | None = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CasePage:
     """The cases you may see (the CRT sees all; a team its own), earliest due first."""
     wanted = CaseFilter(
@@ -77,7 +79,7 @@ def review_queue(
     app: App,
     actor: StaffActor,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CasePage:
     """Cases whose suggestions the CRT has yet to review, oldest first."""
     app.service.check_crt(actor, "see the review queue")

@@ -94,14 +94,17 @@ class CaseDetail(CaseSummary):
 
 
 def case_summary(case: Case) -> CaseSummary:
-    return CaseSummary(**_summary_fields(case))
+    return CaseSummary(**_summary_fields(case, case.assigned_staff.email if case.assigned_staff else None))
 
 
 def case_detail(session: Session, case: Case) -> CaseDetail:
-    staff_emails = dict(session.execute(select(Staff.id, Staff.email)).tuples().all())
+    staff_emails = {staff_id: email for staff_id, email in session.execute(select(Staff.id, Staff.email))}
     rows = _Rows(session, case)
+    # By id, not through `case.assigned_staff`: an action in this transaction may have changed the id
+    # without the (already loaded) relationship following it.
+    assigned_to = staff_emails.get(case.assigned_staff_id) if case.assigned_staff_id else None
     return CaseDetail(
-        **_summary_fields(case),
+        **_summary_fields(case, assigned_to),
         channel=case.channel,
         subject_category=case.subject_category,
         complainant_role=case.complainant_role,
@@ -178,7 +181,7 @@ class _Rows:
         ).all()
 
 
-def _summary_fields(case: Case) -> dict[str, object]:
+def _summary_fields(case: Case, assigned_to: str | None) -> dict[str, object]:
     return {
         "reference": case.reference,
         "type": case.type,
@@ -186,7 +189,7 @@ def _summary_fields(case: Case) -> dict[str, object]:
         "stage": case.stage,
         "status": case.status,
         "team": case.owner_team_id,
-        "assigned_to": case.assigned_staff.email if case.assigned_staff else None,
+        "assigned_to": assigned_to,
         "service": case.service,
         "urgent": case.urgent,
         "needs_review": case.needs_review,
