@@ -29,7 +29,7 @@ class CitizenStatus:
     procedure: str
     stage: int
     status: str
-    team_name: str
+    team: str
     received_on: date
     due_on: date | None
 
@@ -62,7 +62,7 @@ def citizen_status(
         procedure=case.procedure,
         stage=case.stage,
         status=case.status,
-        team_name=case.owner_team.name,
+        team=case.owner_team.name,
         received_on=london_date(case.received_at),
         due_on=case.due_on,
     )

@@ -78,13 +78,4 @@ def case_status(
             return JSONResponse({"detail": str(error)}, status_code=429, headers={"Retry-After": retry_after})
         if status is None:
             return JSONResponse({"detail": NOT_FOUND}, status_code=404)
-        return CitizenStatusOut(
-            reference=status.reference,
-            type=status.type,
-            procedure=status.procedure,
-            stage=status.stage,
-            status=status.status,
-            team=status.team_name,
-            received_on=status.received_on,
-            due_on=status.due_on,
-        )
+        return CitizenStatusOut.model_validate(status, from_attributes=True)

@@ -57,7 +57,7 @@ def test_the_right_reference_and_email_show_the_status(
         procedure="corporate",
         stage=1,
         status="open",
-        team_name="School Admissions",
+        team="School Admissions",
         received_on=date(2026, 3, 2),
         due_on=date(2026, 3, 23),
     )
@@ -72,7 +72,7 @@ def test_the_email_matches_whatever_its_case(
     reference = open_case("question", contact=ContactDetails(email="Jo.Bloggs@example.ORG"))
     status = lookup(reference.lower().replace("-", ""), email=typed)
     assert status is not None
-    assert (status.reference, status.team_name, status.due_on) == (
+    assert (status.reference, status.team, status.due_on) == (
         reference,
         "Customer Relations Team",
         date(2026, 3, 16),
