@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedback.settings import Settings
+from intake.processing import MailProcessor
 from store.citizen import LookupLimit
 from store.db import make_engine, session_factory, transaction
 from store.directory import sync_directory
@@ -49,6 +50,14 @@ class Application:
         """Bring the teams and staff tables in line with config.yml (run at every start-up)."""
         with transaction(self.sessions) as session:
             sync_directory(session, self.settings.teams, self.settings.staff)
+
+    def mail_processor(self) -> MailProcessor:
+        return MailProcessor(
+            service=self.service,
+            mail=self.settings.mail,
+            council=self.settings.council,
+            public_url=self.settings.web.public_url,
+        )
 
     @property
     def lookup_limit(self) -> LookupLimit:

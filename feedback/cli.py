@@ -131,7 +131,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     from feedback.api import create_app
 
     app = ctx.app
-    _require_current_schema(app)
+    require_current_schema(app)
     app.sync_directory()
     web = app.settings.web
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -147,7 +147,7 @@ def run(ctx: Context, demo_token: str | None) -> None:
     from feedback.supervisor import run_stack
 
     app = ctx.app
-    _require_current_schema(app)
+    require_current_schema(app)
     app.sync_directory()
     if demo_token:
         with transaction(app.sessions) as session:
@@ -427,7 +427,7 @@ def _database_errors(app: Application) -> Iterator[None]:
         ) from None
 
 
-def _require_current_schema(app: Application) -> None:
+def require_current_schema(app: Application) -> None:
     with _database_errors(app):
         current = migrate.current_revision(app.engine)
     if current != migrate.head_revision():
@@ -438,3 +438,7 @@ def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# The email channel's commands register themselves on `main`.
+import feedback.cli_mail  # noqa: E402, F401

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from intake.config import CouncilSettings, ListenerSettings, MailSettings
 from store.labels import SERVICES
 from store.policy import ProcedurePolicy
 
@@ -121,6 +122,9 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     calendar: CalendarSettings = CalendarSettings()
     procedures: ProcedurePolicy = ProcedurePolicy()
+    smtp: ListenerSettings = ListenerSettings()
+    mail: MailSettings = MailSettings()
+    council: CouncilSettings = CouncilSettings()
     crt_team: str = "crt"
     teams: tuple[TeamSettings, ...] = Field(min_length=1)
     staff: tuple[StaffSettings, ...] = ()
@@ -166,11 +170,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_describe(path, error)) from None
-    return _anchor_sqlite_path(settings, path.resolve().parent)
+    return _anchor_relative_paths(settings, path.resolve().parent)
 
 
-def _anchor_sqlite_path(settings: Settings, base: Path) -> Settings:
-    """A relative SQLite path means relative to config.yml, not to wherever the command was started."""
+def _anchor_relative_paths(settings: Settings, base: Path) -> Settings:
+    """Relative paths (the SQLite file, the mail sink) are relative to config.yml, not to the current directory."""
+    sink = settings.mail.sink_directory
+    if not sink.is_absolute():
+        settings = settings.model_copy(
+            update={"mail": settings.mail.model_copy(update={"sink_directory": base / sink})}
+        )
     url = make_url(settings.database.url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ STOP_SECONDS = 10
 class Part:
     name: str
     command: list[str]
+    # Where the part answers once it is up: an http:// URL that must answer 200, or tcp://host:port.
     ready_url: str | None = None
     announce: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
@@ -39,13 +41,28 @@ def run_stack(settings: Settings, config: Path | None) -> int:
     """Run until interrupted; the exit status is 0 after Ctrl-C, 1 if a part failed."""
     env = _environment(config)
     web = f"http://{settings.web.host}:{settings.web.port}"
+    smtp, relay = settings.smtp, settings.mail.relay
+    feedback = [sys.executable, "-m", "feedback"]
     parts = [
         Part(
+            "mail sink",
+            [*feedback, "mail-sink"],
+            ready_url=f"tcp://{relay.host}:{relay.port}",
+            announce=[f"Mail we send (local sink, in place of the council's relay): {settings.mail.sink_directory}"],
+        ),
+        Part(
             "web + API",
-            [sys.executable, "-m", "feedback", "serve"],
+            [*feedback, "serve"],
             ready_url=f"{web}/api/health",
             announce=[f"API and its docs: {web}/docs", f"Citizen status: {web}/api/status/REFERENCE?email=…"],
         ),
+        Part(
+            "SMTP listener",
+            [*feedback, "smtpd"],
+            ready_url=f"tcp://{smtp.host}:{smtp.port}",
+            announce=[f"Send mail to {', '.join(smtp.recipients)} via SMTP at {smtp.host}:{smtp.port}"],
+        ),
+        Part("outbox sender", [*feedback, "outbox", "send"]),
     ]
     stopping = False
 
@@ -99,14 +116,23 @@ def _wait_ready(part: Part, stopping: Callable[[], bool]) -> None:
     while time.monotonic() < deadline and not stopping():
         if part.process is not None and part.process.poll() is not None:
             raise click.ClickException(f"{part.name} exited during start-up (status {part.process.returncode})")
-        try:
-            with urllib.request.urlopen(part.ready_url, timeout=2) as response:  # noqa: S310 (our own URL)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
+        if _answers(part.ready_url):
+            return
+        time.sleep(0.3)
     if not stopping():
         raise click.ClickException(f"{part.name} did not answer at {part.ready_url} within {STARTUP_SECONDS}s")
+
+
+def _answers(url: str) -> bool:
+    try:
+        if url.startswith("tcp://"):
+            host, port = url.removeprefix("tcp://").rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=2):
+                return True
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own URL)
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def _stop_all(parts: list[Part]) -> None:

@@ -154,8 +154,52 @@ class Message(Base):
     subject: Mapped[str | None] = mapped_column(String(998))
     body: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # For email: the received message, whose raw bytes are kept there once rather than copied here.
+    inbound_mail_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_mail.id"), index=True)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundMail(Base):
+    """An email exactly as the SMTP listener received it, committed before it answered 250.
+
+    A worker turns it into a case or a threaded message in the same transaction that marks it processed,
+    so a crash between the two can neither lose nor duplicate it. `dedupe_key` (Message-ID and sender, or
+    the bytes' hash) is unique: a relay's retry of the same message is stored once.
+    """
+
+    __tablename__ = "inbound_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    envelope_sender: Mapped[str] = mapped_column(String(998))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # received -> processed | ignored (robots with nothing to do) | quarantined (for staff, with its error)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    processed_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (Index("ix_inbound_mail_status_id", "status", "id"),)
+
+
+class StoredAttachment(Base):
+    """A file that came with a message: kept as bytes for staff to download, never opened or rendered here.
+
+    One over the size limit or of a refused type keeps its name, type and size but not its bytes.
+    """
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refused_because: Mapped[str | None] = mapped_column(String(200))
 
 
 class Suggestion(Base):
@@ -282,8 +326,12 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # What it is (acknowledgement, notification, reminder, digest): the robot-loop limit counts by kind.
+    kind: Mapped[str] = mapped_column(String(30))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
+    # Our Message-ID for it, so a reply's In-Reply-To finds the case again.
+    message_id: Mapped[str] = mapped_column(String(254), unique=True)
     subject: Mapped[str] = mapped_column(String(998))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
@@ -295,7 +343,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_to_kind_created", "to_address", "kind", "created_at"),
+    )
 
 
 class StatusLookup(Base):
@@ -312,4 +363,3 @@ class StatusLookup(Base):
         Index("ix_status_lookups_client_at", "client", "at"),
         Index("ix_status_lookups_reference_at", "reference", "at"),
     )
-

@@ -48,6 +48,7 @@ class NewCase:
     received_at: datetime | None = None
     raw: bytes | None = None
     message_id: str | None = None
+    inbound_mail_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,12 @@ class CaseService:
                 body=new.text,
                 raw=new.raw,
                 message_id=new.message_id,
+                inbound_mail_id=new.inbound_mail_id,
                 created_at=received_at,
             )
         )
         session.add(Assignment(case_id=case.id, stage=1, team_id=self.crt_team, assigned_by=actor.name))
-        audit.record(
-            session, actor, "case.opened", case.id, channel=new.channel, type=case_type, procedure=procedure
-        )
+        audit.record(session, actor, "case.opened", case.id, channel=new.channel, type=case_type, procedure=procedure)
         return case
 
     def add_message(
@@ -144,6 +144,7 @@ class CaseService:
         subject: str | None = None,
         raw: bytes | None = None,
         message_id: str | None = None,
+        inbound_mail_id: int | None = None,
     ) -> Message:
         """Record a message; an inbound one on a closed case is flagged, since it may be a request to escalate."""
         if direction not in ("in", "out"):
@@ -163,9 +164,11 @@ class CaseService:
             body=body,
             raw=raw,
             message_id=message_id,
+            inbound_mail_id=inbound_mail_id,
             created_at=self.now(),
         )
         session.add(message)
+        session.flush()  # callers attach files to it and key notifications on its id
         if direction == "in" and case.status == "closed":
             case.needs_review = True
         audit.record(session, actor, "message.added", case.id, direction=direction, channel=channel)

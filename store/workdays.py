@@ -32,9 +32,7 @@ class HolidayDataMissing(ValueError):
     def __init__(self, day: date, first_year: int, last_year: int) -> None:
         # The advice names the config key to change, so whoever reads the log can act on it.
         if day.year > last_year:
-            advice = (
-                "raise calendar.known_until_year in config.yml once that year's bank holidays are announced"
-            )
+            advice = "raise calendar.known_until_year in config.yml once that year's bank holidays are announced"
         else:
             advice = "lower calendar.first_year in config.yml to cover it"
         known = f"the calendar is known for {first_year}-{last_year}"
@@ -58,21 +56,15 @@ class WorkingCalendar:
         # A closure outside the range is a typo in config.yml, not missing library data: fail at start-up.
         for closure in sorted(closures):
             if not self._first <= closure <= self._last:
-                raise ValueError(
-                    f"council closure {closure} is outside the calendar years {first_year}-{last_year}"
-                )
+                raise ValueError(f"council closure {closure} is outside the calendar years {first_year}-{last_year}")
         # expand=False: a lookup outside the range must never make the library invent a year.
-        bank = holidays.country_holidays(
-            "GB", subdiv="ENG", years=range(first_year, last_year + 1), expand=False
-        )
+        bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1), expand=False)
         self._named: tuple[tuple[date, str], ...] = tuple(
             sorted([*bank.items(), *((day, CLOSURE_NAME) for day in closures)])
         )
         closed = frozenset(bank) | closures
         self._working: list[int] = [
-            day.toordinal()
-            for day in _days(self._first, self._last)
-            if day.weekday() < _SATURDAY and day not in closed
+            day.toordinal() for day in _days(self._first, self._last) if day.weekday() < _SATURDAY and day not in closed
         ]
 
     def is_working_day(self, day: date) -> bool:
