@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import api
+from bench import api, smtp
 
-BENCHMARKS = {"api": api.main}
+BENCHMARKS = {"api": api.main, "smtp": smtp.main}
 
 
 def main(names: list[str]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 
 
@@ -38,6 +40,59 @@ async def measure(name: str, request: Callable[[int], Awaitable[None]], *, count
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(name, count, time.perf_counter() - started, latencies)
+
+
+def measure_threads(
+    name: str,
+    client: Callable[[], AbstractContextManager[Callable[[int], float | None]]],
+    *,
+    count: int,
+    concurrency: int,
+) -> Result:
+    """Run `request(i)` for i in range(count) from `concurrency` threads; time each call and the whole.
+
+    For blocking clients (smtplib) that keep one connection per thread: each thread enters `client()` to
+    get its `request` (e.g. connect and say EHLO), and the clock starts only once every thread is ready,
+    so connection set-up is not counted as throughput. A `request` that returns a number reports its own
+    latency (when only part of the call should count, e.g. not an occasional reconnect); one that returns
+    None is timed whole. The first error in any thread is raised here.
+    """
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+    indices = iter(range(count))
+    lock = threading.Lock()
+    ready = threading.Barrier(concurrency + 1)
+
+    def next_index() -> int | None:
+        with lock:
+            return next(indices, None)
+
+    def worker() -> None:
+        try:
+            with client() as request:
+                ready.wait()
+                while (index := next_index()) is not None and not errors:
+                    started = time.perf_counter()
+                    reported = request(index)
+                    elapsed = time.perf_counter() - started if reported is None else reported
+                    with lock:
+                        latencies.append(elapsed)
+        except BaseException as error:
+            errors.append(error)
+            ready.abort()  # a thread that failed to connect must not leave the others waiting
+
+    threads = [threading.Thread(target=worker, name=f"{name}-{n}") for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    with suppress(threading.BrokenBarrierError):  # a thread failed to start: its error is raised below
+        ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return Result(name, count, seconds, latencies)
 
 
 def report(title: str, baseline: Result, results: list[Result]) -> None:
