@@ -172,7 +172,8 @@ def robot_reasons(message: EmailMessage, sender: str | None, envelope_sender: st
         reasons.append(f"Precedence: {precedence}")
     if _header(message, "List-Id") or _header(message, "List-Unsubscribe"):
         reasons.append("mailing list")
-    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
+    # Not X-Auto-Response-Suppress: Exchange puts it on people's mail too (it asks *others* not to answer).
+    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond")):
         reasons.append("auto-responder header")
     return_path = envelope_sender if envelope_sender is not None else _header(message, "Return-Path") or None
     if return_path is not None and return_path.strip("<> ") == "":
@@ -314,8 +315,8 @@ def _body_and_attachments(message: EmailMessage) -> tuple[str, list[Attachment]]
     for part in _leaves(message):
         if part is text_part or part is html_part:
             continue
-        content_type, disposition = part.get_content_type(), part.get_content_disposition()
-        if part.get_content_maintype() == "message" or disposition == "attachment" or part.get_filename():
+        content_type, disposition = part.get_content_type(), _disposition(part)
+        if part.get_content_maintype() == "message" or disposition == "attachment" or _filename(part):
             attachments.append(_attachment(part))
         elif content_type == "text/plain" or part.get_content_maintype() == "multipart":
             texts.append(_decoded_text(part))
@@ -333,7 +334,9 @@ def _parts(message: EmailMessage) -> Iterator[MIMEPart]:
     while stack:
         part = stack.pop()
         yield part
-        payload = part.get_payload()
+        # Only a multipart's payload is read here: get_payload() on 8-bit text decodes it with the declared
+        # charset and lets a codec's UnicodeError escape (charset="undefined").
+        payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):
             stack.extend(reversed([sub for sub in payload if isinstance(sub, MIMEPart)]))
 
@@ -343,7 +346,7 @@ def _leaves(message: EmailMessage) -> Iterator[MIMEPart]:
     stack: list[MIMEPart] = [message]
     while stack:
         part = stack.pop()
-        payload = part.get_payload()
+        payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list) and part.get_content_maintype() != "message":
             stack.extend(reversed([sub for sub in payload if isinstance(sub, MIMEPart)]))
         else:
@@ -363,9 +366,12 @@ def _decoded_text(part: MIMEPart) -> str:
     if not isinstance(payload, bytes):
         return ""
     charset = part.get_content_charset() or "utf-8"
+    encodings: tuple[str, ...] = (charset, "utf-8", "windows-1252")
     if charset in ("us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso8859-1"):
-        charset = "windows-1252"  # as browsers do: mail labelled Latin-1 is very often Windows-1252 (£, “ ”)
-    for encoding in (charset, "utf-8", "windows-1252"):
+        # These labels are often wrong: UTF-8 sent as "us-ascii", and Windows-1252 (“ ” £ €) as Latin-1,
+        # which browsers read as Windows-1252 too. Windows-1252 decodes every Latin-1 letter the same.
+        encodings = ("utf-8", "windows-1252")
+    for encoding in encodings:
         try:
             return payload.decode(encoding)
         except (LookupError, UnicodeError, ValueError):  # "undefined" raises UnicodeError itself
@@ -380,16 +386,31 @@ def _attachment(part: MIMEPart) -> Attachment:
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
     return Attachment(
-        filename=_safe_filename(part.get_filename() or ""),
+        filename=_safe_filename(_filename(part)),
         content_type=part.get_content_type(),
         data=data,
-        inline=part.get_content_disposition() == "inline",
+        inline=_disposition(part) == "inline",
     )
+
+
+def _disposition(part: MIMEPart) -> str | None:
+    # The email package raises on some RFC 2231 parameters (a charset "undefined", or with a NUL in it).
+    try:
+        return part.get_content_disposition()
+    except Exception:
+        return None
+
+
+def _filename(part: MIMEPart) -> str:
+    try:
+        return part.get_filename() or ""
+    except Exception:
+        return ""
 
 
 def _message_bytes(part: MIMEPart) -> bytes:
     """An attached message's own bytes, as it came (compat32 writes its headers back unchanged)."""
-    payload = part.get_payload()
+    payload = part.get_payload() if part.is_multipart() else None
     try:
         if isinstance(payload, list):
             return b"".join(sub.as_bytes(policy=email.policy.compat32) for sub in payload if isinstance(sub, Message))
