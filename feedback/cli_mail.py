@@ -19,6 +19,7 @@ from intake.outbound import OutboxSender
 from intake.sink import MailSink
 from intake.smtp import FeedbackHandler, Listener
 from intake.worker import MailWorker
+from store.actors import Actor
 from store.db import transaction
 from store.mailbox import counts_by_status, requeue
 from store.models import InboundMail
@@ -132,7 +133,7 @@ def mail_requeue(ctx: Context, mail_id: int) -> None:
     """Put a quarantined message back in the queue for the worker (after fixing what made it fail)."""
     with transaction(ctx.app.sessions) as session:
         try:
-            requeue(session, mail_id)
+            requeue(session, mail_id, Actor.system("cli"))
         except LookupError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"message {mail_id} queued again; the SMTP worker will pick it up")

@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store import audit
+from store.actors import Actor
 from store.models import InboundMail, utcnow
 
 MAX_ATTEMPTS = 5
@@ -83,13 +85,14 @@ def record_failure(session: Session, mail_id: int, error: str, *, permanent: boo
         mail.status = "quarantined"
 
 
-def requeue(session: Session, mail_id: int) -> InboundMail:
+def requeue(session: Session, mail_id: int, actor: Actor) -> InboundMail:
     """Staff put a quarantined message back in the queue, e.g. after fixing what made it fail."""
     mail = session.get(InboundMail, mail_id)
     if mail is None or mail.status != "quarantined":
         raise LookupError(f"no quarantined message {mail_id}")
     mail.status = "received"
     mail.attempts = 0
+    audit.record(session, actor, "mail.requeued", None, mail_id=mail_id)
     return mail
 
 

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from feedback.api import pages, public, staff
+from feedback.api import mail, pages, public, staff
 from feedback.api.access_log import AccessLog
 from feedback.api.limits import BodySizeLimit
 from feedback.application import Application
@@ -36,6 +36,7 @@ def create_app(application: Application) -> FastAPI:
     api.include_router(public.router)
     api.include_router(staff.router)
     api.include_router(pages.router)
+    api.include_router(mail.router)
     api.add_exception_handler(CaseError, _case_error)  # type: ignore[arg-type]
     api.add_exception_handler(HolidayDataMissing, _outside_calendar)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from feedback.application import Application
 from intake.outbound import OutboxSender
 from intake.sink import MailSink
 from intake.worker import MailWorker
+from store.actors import Actor
 from store.db import transaction
 from store.mailbox import requeue
 from store.models import AuditEvent, Case, Contact, InboundMail, Message, OutboxMessage, StoredAttachment
@@ -256,7 +257,7 @@ def test_a_message_that_cannot_be_parsed_is_quarantined_and_can_be_requeued(
     assert kept.last_error is not None and "unparseable" in kept.last_error
     assert cases(app) == []
     with transaction(app.sessions) as session:
-        requeue(session, kept.id)
+        requeue(session, kept.id, Actor.system("test"))
     worker.drain()
     assert inbound(app)[0].status == "quarantined"  # still unreadable, still kept
 
@@ -278,7 +279,7 @@ def test_a_failure_while_processing_is_retried_then_quarantined_and_requeued_onc
     )
     fixed = Application.build(longer, now=clock, engine=app.engine)
     with transaction(app.sessions) as session:
-        requeue(session, kept.id)
+        requeue(session, kept.id, Actor.system("test"))
     MailWorker(fixed.sessions, fixed.mail_processor()).drain()
     [case] = cases(app)
     assert case.received_at == datetime(2031, 1, 6, 10, 0, tzinfo=UTC)
