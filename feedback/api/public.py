@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from feedback.api.auth import App, OpenerActor
-from feedback.api.schemas import CaseCreated, CaseIn, CitizenStatusOut, Problem
-from store.citizen import TooManyLookups, citizen_status
+from feedback.api.schemas import CaseCreated, CaseIn, Problem
+from store.citizen import CitizenStatus, TooManyLookups, citizen_status
 from store.contacts import ContactDetails
 from store.db import transaction
 from store.service import NewCase
@@ -52,7 +52,7 @@ def open_case(body: CaseIn, app: App, actor: OpenerActor) -> CaseCreated:
 
 @router.get(
     "/status/{reference}",
-    response_model=CitizenStatusOut,
+    response_model=CitizenStatus,
     responses={404: {"model": Problem}, 429: {"model": Problem}},
 )
 def case_status(
@@ -60,7 +60,7 @@ def case_status(
     email: Annotated[str, Query(min_length=3, max_length=254)],
     request: Request,
     app: App,
-) -> CitizenStatusOut | JSONResponse:
+) -> CitizenStatus | JSONResponse:
     """Where a citizen's case stands. A wrong email and an unknown reference get the same 404."""
     client = request.client.host if request.client else "unknown"
     with transaction(app.sessions) as session:
@@ -78,4 +78,4 @@ def case_status(
             return JSONResponse({"detail": str(error)}, status_code=429, headers={"Retry-After": retry_after})
         if status is None:
             return JSONResponse({"detail": NOT_FOUND}, status_code=404)
-        return CitizenStatusOut.model_validate(status, from_attributes=True)
+        return status

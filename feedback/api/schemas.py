@@ -74,17 +74,6 @@ class CaseCreated(BaseModel):
     due_on: date | None
 
 
-class CitizenStatusOut(BaseModel):
-    reference: str
-    type: str
-    procedure: str
-    stage: int
-    status: str
-    team: str
-    received_on: date
-    due_on: date | None
-
-
 class AssignIn(Request):
     team: str = Field(min_length=1, max_length=40)
     staff_email: EmailStr | None = None

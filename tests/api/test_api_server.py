@@ -42,6 +42,8 @@ EXPECTED_ROUTES = {
     ("/api/cases/{reference}/panel-report", "post"),
     ("/api/cases/{reference}/messages", "post"),
     ("/api/cases/{reference}/suggestions/{head}/review", "post"),
+    ("/api/mail", "get"),
+    ("/api/mail/{mail_id}/requeue", "post"),
 }
 
 
