@@ -128,7 +128,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the JSON API (and its OpenAPI schema at /docs)."""
     import uvicorn
 
-    from feedback.api import create_app
+    from feedback.api.app import create_app
 
     app = ctx.app
     require_current_schema(app)

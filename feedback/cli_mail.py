@@ -48,7 +48,7 @@ def smtpd(ctx: Context) -> None:
     app = ctx.app
     require_current_schema(app)
     worker = MailWorker(app.sessions, app.mail_processor())
-    handler = FeedbackHandler(app.sessions, app.settings.smtp, on_stored=worker.wake.set, now=app.service.now)
+    handler = FeedbackHandler(app.engine, app.settings.smtp, on_stored=worker.wake.set, now=app.service.now)
     listener = Listener(handler, app.settings.smtp)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="intake-worker", daemon=True)

@@ -25,10 +25,10 @@ from datetime import datetime
 from typing import Any, Final
 
 from aiosmtpd.controller import Controller
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from intake.config import ListenerSettings
-from store.db import transaction
 from store.mailbox import accept
 from store.models import utcnow
 
@@ -40,9 +40,11 @@ REPLY_RECIPIENT_OK: Final = "250 2.1.5 Recipient ok"
 REPLY_NO_SUCH_ADDRESS: Final = "550 5.1.1 No such feedback address here; this server relays nothing"
 REPLY_TOO_MANY_RECIPIENTS: Final = "452 4.5.3 Too many recipients"
 REPLY_TRY_LATER: Final = "451 4.3.0 Could not store the message just now; please try again later"
-# Commands one connection may send before it is cut off (a client stuck in a loop, or a probe).
-COMMAND_CALL_LIMIT: Final = 200
-# Group commit: at most this many messages, or this many bytes of them, in one transaction.
+# How often one connection may send each command before it is cut off (a client stuck in a loop, a probe).
+# A relay keeps its connection open and sends RSET, MAIL, RCPT and DATA for every message, so those are
+# counted in thousands; anything else in hundreds.
+COMMAND_CALL_LIMIT: Final = {"*": 200, "RSET": 20_000, "MAIL": 20_000, "RCPT": 200_000, "DATA": 20_000, "NOOP": 20_000}
+# Group commit: a writer stops adding messages to a transaction at this many, or past this many bytes.
 MAX_BATCH_MESSAGES: Final = 64
 MAX_BATCH_BYTES: Final = 32_000_000
 
@@ -63,19 +65,19 @@ class FeedbackHandler:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         settings: ListenerSettings,
         *,
         on_stored: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.sessions = sessions
+        self.engine = engine
         self.recipients = frozenset(settings.recipients)
         self.max_recipients = settings.max_recipients
         self.on_stored = on_stored
         self.now = now
         # SQLite has one writer at a time: queue writes on one thread instead of letting them contend.
-        sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+        sqlite = self.engine.dialect.name == "sqlite"
         self.waiting: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self.writers = [
             threading.Thread(target=self._write, name=f"smtp-store-{n}", daemon=True) for n in range(1 if sqlite else 4)
@@ -129,11 +131,15 @@ class FeedbackHandler:
                 return
 
     def _commit(self, batch: list[_Pending]) -> None:
-        """Store `batch` in one transaction; if that fails, each message alone, so one bad message (or a
-        conflict with another writer) costs only its own session a 451, not its neighbours'."""
+        """Store `batch` in one transaction. If the store is unreachable or busy, every session gets 451; if
+        the batch failed for another reason, each message is tried alone, so one bad message costs only its
+        own session a 451, not its neighbours'."""
         try:
-            with transaction(self.sessions) as session:
-                outcomes: list[bool | BaseException] = [self._accept(session, pending) for pending in batch]
+            with self.engine.begin() as connection:
+                outcomes: list[bool | BaseException] = [self._accept(connection, pending) for pending in batch]
+        except OperationalError as error:
+            # Down, or SQLite's busy timeout ran out: one at a time would fail the same way, just slower.
+            outcomes = [error] * len(batch)
         except Exception as error:
             if len(batch) == 1:
                 outcomes = [error]
@@ -158,14 +164,14 @@ class FeedbackHandler:
 
     def _commit_alone(self, pending: _Pending) -> bool | BaseException:
         try:
-            with transaction(self.sessions) as session:
-                return self._accept(session, pending)
+            with self.engine.begin() as connection:
+                return self._accept(connection, pending)
         except Exception as error:
             return error
 
-    def _accept(self, session: Session, pending: _Pending) -> bool:
+    def _accept(self, connection: Connection, pending: _Pending) -> bool:
         return accept(
-            session, pending.raw, envelope_sender=pending.sender, recipients=pending.recipients, at=self.now()
+            connection, pending.raw, envelope_sender=pending.sender, recipients=pending.recipients, at=self.now()
         )
 
     def close(self) -> None:

@@ -1,5 +1,5 @@
-"""The JSON API: citizens' channels open cases and check their status; staff read and work cases."""
+"""The JSON API: citizens' channels open cases and check their status; staff read and work cases.
 
-from feedback.api.app import create_app
-
-__all__ = ["create_app"]
+`feedback.api.app.create_app` builds it. Nothing is imported here, so commands that only need the views
+(the `feedback case` commands, `feedback smtpd`) do not pay for loading the web framework.
+"""

@@ -15,7 +15,7 @@ from api_support import CHANNEL_TOKEN, CRT_MANAGER, ClockLike, Headers, OpenCase
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from feedback.api import create_app
+from feedback.api.app import create_app
 from feedback.application import Application
 from store.access import find_case
 from store.actors import Actor

@@ -27,7 +27,7 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
-from feedback.api import create_app
+from feedback.api.app import create_app
 from feedback.application import Application
 
 CLEAR_REFUSALS = {400, 401, 403, 404, 409, 413, 422, 429}  # 429: the citizen's status lookup limit

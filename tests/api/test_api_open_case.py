@@ -20,7 +20,7 @@ from api_support import (
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from feedback.api import create_app
+from feedback.api.app import create_app
 from store.actors import Actor
 from store.db import transaction
 from store.directory import issue_token

@@ -13,7 +13,7 @@ import pytest
 from api_support import CITIZEN_EMAIL, CRT_MANAGER, ClockLike, OpenCase, StaffHeaders, case_body, complete_closing
 from fastapi.testclient import TestClient
 
-from feedback.api import create_app
+from feedback.api.app import create_app
 from feedback.application import Application
 from store.references import new_reference
 

@@ -22,7 +22,7 @@ def listener_settings(app: Application) -> ListenerSettings:
 @pytest.fixture
 def listener(app: Application, listener_settings: ListenerSettings) -> Iterator[ListenerSettings]:
     """The real listener, storing into the test database; yields its settings (host and port)."""
-    handler = FeedbackHandler(app.sessions, listener_settings, now=app.service.now)
+    handler = FeedbackHandler(app.engine, listener_settings, now=app.service.now)
     running = Listener(handler, listener_settings)
     running.start()
     yield listener_settings

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from feedback.application import Application
 from intake.config import ListenerSettings
 from intake.smtp import REPLY_TRY_LATER, FeedbackHandler, Listener
-from store.db import make_engine, session_factory, transaction
+from store.db import make_engine, transaction
 from store.models import InboundMail
 
 
@@ -119,7 +119,7 @@ def test_messages_without_a_message_id_are_told_apart_by_their_bytes(app: Applic
 def test_a_store_that_is_down_gets_451_not_a_bounce(app: Application, listener_settings: ListenerSettings) -> None:
     """An exception in an aiosmtpd handler would be a 500 (a permanent bounce): the citizen's mail would be lost."""
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2})
-    handler = FeedbackHandler(session_factory(dead), listener_settings)
+    handler = FeedbackHandler(dead, listener_settings)
     running = Listener(handler, listener_settings)
     running.start()
     try:
@@ -172,7 +172,18 @@ def test_garbage_commands_get_errors_and_store_nothing(app: Application, listene
 
 def test_listener_port_is_free_again_after_stop(app: Application, listener_settings: ListenerSettings) -> None:
     for _ in range(2):
-        running = Listener(FeedbackHandler(app.sessions, listener_settings), listener_settings)
+        running = Listener(FeedbackHandler(app.engine, listener_settings), listener_settings)
         running.start()
         running.stop()
     assert free_port() > 0
+
+
+def test_regression_a_relay_may_send_many_messages_on_one_connection(
+    app: Application, listener: ListenerSettings
+) -> None:
+    """A flat per-connection command limit of 200 cut relays off at about the 200th message (421)."""
+    with smtplib.SMTP(listener.host, listener.port, timeout=10) as client:
+        for number in range(250):
+            client.rset()
+            client.sendmail("parent@example.org", [FEEDBACK_ADDRESS], email_from(subject=f"Message {number}"))
+    assert len(stored(app)) == 250

@@ -47,7 +47,7 @@ def test_starttls_is_offered_with_a_certificate_and_mail_over_it_is_stored(
 ) -> None:
     certificate, key = self_signed(tmp_path)
     settings = listener_settings.model_copy(update={"tls_certificate": certificate, "tls_key": key})
-    running = Listener(FeedbackHandler(app.sessions, settings), settings)
+    running = Listener(FeedbackHandler(app.engine, settings), settings)
     running.start()
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=10) as client:
