@@ -102,7 +102,10 @@ def _server(database_url: str, token: str) -> Iterator[str]:
     )
     subprocess.run([*FEEDBACK, "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen(
-        [*FEEDBACK, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*FEEDBACK, "serve", "--api-only", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -123,20 +123,30 @@ def db_current(ctx: Context) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default: web.host).")
 @click.option("--port", type=int, help="Port (default: web.port).")
+@click.option(
+    "--api-only", is_flag=True, help="Serve only the API (run `feedback smtpd` and `feedback outbox send` apart)."
+)
 @pass_context
-def serve(ctx: Context, host: str | None, port: int | None) -> None:
-    """Serve the JSON API (and its OpenAPI schema at /docs)."""
+def serve(ctx: Context, host: str | None, port: int | None, api_only: bool) -> None:
+    """Serve the JSON API (schema at /docs) and, unless --api-only, the email channel beside it."""
     import uvicorn
 
     from feedback.api.app import create_app
+    from feedback.mail_channel import MailChannel
 
     app = ctx.app
     require_current_schema(app)
     app.sync_directory()
     web = app.settings.web
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # access_log=False: uvicorn's would print query strings, where citizens' emails travel (see AccessLog).
-    uvicorn.run(create_app(app), host=host or web.host, port=port or web.port, log_level="info", access_log=False)
+    channel = MailChannel(app, listen=not api_only, send=not api_only)
+    for line in channel.start():
+        click.echo(line)
+    try:
+        # access_log=False: uvicorn's would print query strings, where citizens' emails travel (see AccessLog).
+        uvicorn.run(create_app(app), host=host or web.host, port=port or web.port, log_level="info", access_log=False)
+    finally:
+        channel.stop()
 
 
 @main.command()

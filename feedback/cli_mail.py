@@ -15,10 +15,9 @@ import click
 from sqlalchemy import select
 
 from feedback.cli import Context, main, pass_context, require_current_schema
+from feedback.mail_channel import MailChannel
 from intake.outbound import OutboxSender
 from intake.sink import MailSink
-from intake.smtp import FeedbackHandler, Listener
-from intake.worker import MailWorker
 from store.actors import Actor
 from store.db import transaction
 from store.mailbox import counts_by_status, requeue
@@ -43,26 +42,8 @@ def _logging() -> None:
 @main.command()
 @pass_context
 def smtpd(ctx: Context) -> None:
-    """Listen for email to the feedback addresses and turn each into a case."""
-    _logging()
-    app = ctx.app
-    require_current_schema(app)
-    worker = MailWorker(app.sessions, app.mail_processor())
-    handler = FeedbackHandler(app.engine, app.settings.smtp, on_stored=worker.wake.set, now=app.service.now)
-    listener = Listener(handler, app.settings.smtp)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), name="intake-worker", daemon=True)
-    listener.start()
-    thread.start()
-    smtp = app.settings.smtp
-    click.echo(f"SMTP listener on {smtp.host}:{smtp.port} for {', '.join(smtp.recipients)}")
-    try:
-        _until_signalled(stop)
-    finally:
-        stop.set()
-        worker.wake.set()
-        listener.stop()
-        thread.join(timeout=30)
+    """Listen for email to the feedback addresses and turn each into a case (without the API)."""
+    _run_channel(ctx, listen=True, send=False)
 
 
 @main.group()
@@ -75,18 +56,24 @@ def outbox() -> None:
 @pass_context
 def outbox_send(ctx: Context, once: bool) -> None:
     """Deliver queued mail through the relay, with retries and back-off."""
-    _logging()
-    app = ctx.app
-    require_current_schema(app)
-    sender = OutboxSender(app.sessions, app.settings.mail, now=app.service.now)
     if once:
-        click.echo(f"sent {sender.send_due()}")
+        app = ctx.app
+        require_current_schema(app)
+        click.echo(f"sent {OutboxSender(app.sessions, app.settings.mail, now=app.service.now).send_due()}")
         return
-    stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,), name="outbox-sender", daemon=True)
-    thread.start()
-    _until_signalled(stop)
-    thread.join(timeout=30)
+    _run_channel(ctx, listen=False, send=True)
+
+
+def _run_channel(ctx: Context, *, listen: bool, send: bool) -> None:
+    _logging()
+    require_current_schema(ctx.app)
+    channel = MailChannel(ctx.app, listen=listen, send=send)
+    for line in channel.start():
+        click.echo(line)
+    try:
+        _until_signalled(channel.stop_event)
+    finally:
+        channel.stop()
 
 
 @main.command("mail-sink")

@@ -51,18 +51,15 @@ def run_stack(settings: Settings, config: Path | None) -> int:
             announce=[f"Mail we send (local sink, in place of the council's relay): {settings.mail.sink_directory}"],
         ),
         Part(
-            "web + API",
+            "web + API + email channel",
             [*feedback, "serve"],
             ready_url=f"{web}/api/health",
-            announce=[f"API and its docs: {web}/docs", f"Citizen status: {web}/api/status/REFERENCE?email=…"],
+            announce=[
+                f"API and its docs: {web}/docs",
+                f"Citizen status page: {web}/status",
+                f"Send mail to {', '.join(smtp.recipients)} via SMTP at {smtp.host}:{smtp.port}",
+            ],
         ),
-        Part(
-            "SMTP listener",
-            [*feedback, "smtpd"],
-            ready_url=f"tcp://{smtp.host}:{smtp.port}",
-            announce=[f"Send mail to {', '.join(smtp.recipients)} via SMTP at {smtp.host}:{smtp.port}"],
-        ),
-        Part("outbox sender", [*feedback, "outbox", "send"]),
     ]
     stopping = False
 

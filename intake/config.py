@@ -36,7 +36,7 @@ class ListenerSettings(_Section):
     recipients: tuple[EmailStr, ...] = Field(("feedback@council.example",), min_length=1)
     max_message_bytes: int = Field(25_000_000, ge=10_000, le=200_000_000)
     max_recipients: int = Field(20, ge=1, le=1000)
-    idle_timeout_seconds: int = Field(300, ge=5, le=3600)
+    idle_timeout_seconds: int = Field(300, ge=1, le=3600)
     tls_certificate: Path | None = None
     tls_key: Path | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import yaml
 from api_support import CHANNEL_TOKEN, CITIZEN_EMAIL, OpenCase, case_body
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from feedback.cli import main
 
@@ -100,7 +102,12 @@ def served_config(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(config))
     env = {key: value for key, value in os.environ.items() if not key.startswith("FEEDBACK_")}
-    env.update(FEEDBACK_CONFIG=str(path), FEEDBACK_WEB__CHANNEL_TOKENS=f"[{CHANNEL_TOKEN}]")
+    env.update(
+        FEEDBACK_CONFIG=str(path),
+        FEEDBACK_WEB__CHANNEL_TOKENS=f"[{CHANNEL_TOKEN}]",
+        FEEDBACK_SMTP__PORT=str(_free_port()),
+        FEEDBACK_MAIL__RELAY__PORT=str(_free_port()),  # nothing listens: acknowledgements wait in the outbox
+    )
     # `feedback db upgrade`, in-process (a second interpreter start-up would double the test's time).
     unset: dict[str, str | None] = {key: None for key in os.environ if key.startswith("FEEDBACK_")}
     upgrade = CliRunner().invoke(main, ["--config", str(path), "db", "upgrade"], env=unset)
@@ -142,6 +149,21 @@ def test_the_server_runs_and_answers_over_http(served_config: tuple[Path, dict[s
             assert status.status_code == 200
             assert status.json()["reference"] == reference
             assert http.post("/api/cases", json=case_body()).status_code == 401
+
+        # The same process listens for email, and its worker makes a case of it.
+        with smtplib.SMTP("127.0.0.1", int(env["FEEDBACK_SMTP__PORT"]), timeout=10) as client:
+            client.sendmail(
+                "jo@example.org", ["feedback@council.example"], b"From: jo@example.org\r\nSubject: Bus\r\n\r\nLate.\r\n"
+            )
+        engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'served.db'}")
+        deadline = time.monotonic() + 20
+        while True:
+            with engine.connect() as connection:
+                if connection.execute(text("select count(*) from cases where channel = 'email'")).scalar() == 1:
+                    break
+            assert time.monotonic() < deadline, "the emailed case was not made within 20 s"
+            time.sleep(0.2)
+        engine.dispose()
     finally:
         server.terminate()
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import time
 
 import pytest
 from mail_support import FEEDBACK_ADDRESS, Send, email_from, free_port
@@ -187,3 +188,18 @@ def test_regression_a_relay_may_send_many_messages_on_one_connection(
             client.rset()
             client.sendmail("parent@example.org", [FEEDBACK_ADDRESS], email_from(subject=f"Message {number}"))
     assert len(stored(app)) == 250
+
+
+def test_an_idle_connection_is_closed(app: Application, listener_settings: ListenerSettings) -> None:
+    settings = listener_settings.model_copy(update={"idle_timeout_seconds": 1})
+    running = Listener(FeedbackHandler(app.engine, settings), settings)
+    running.start()
+    try:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=10)
+        client.ehlo()
+        time.sleep(2.5)
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            client.mail("parent@example.org")
+            client.rcpt(FEEDBACK_ADDRESS)
+    finally:
+        running.stop()
