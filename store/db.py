@@ -7,6 +7,7 @@ scheduler can share one file; PostgreSQL is the shared store for several instanc
 from __future__ import annotations
 
 from collections.abc import Iterator
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,11 @@ def make_engine(url: str, **options: Any) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
     event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "begin", _sqlite_begin_immediate)
+    writers = _WriterQueue()
+    event.listen(engine, "begin", writers.begin)
+    event.listen(engine, "commit", writers.end)
+    event.listen(engine, "rollback", writers.end)
+    event.listen(engine.pool, "reset", lambda *_: writers.release())
     return engine
 
 
@@ -42,10 +47,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # Take the write lock at BEGIN: a deferred transaction that later writes can fail with "database is
-    # locked" without waiting for the busy timeout, which would turn a brief contention into an error.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterQueue:
+    """One SQLite transaction at a time per process, queued on a lock rather than on SQLite's busy handler.
+
+    Transactions BEGIN IMMEDIATE (take the write lock at once): a deferred one that later writes can fail
+    with "database is locked" without waiting. Threads that find the file locked would poll it with
+    SQLite's back-off, up to 100 ms between tries, so under load a few waited a second while others went
+    ahead; queuing them on a lock wakes each the moment the one before commits. The lock is only a
+    courtesy between threads of one process (other processes still meet SQLite's own lock), so a thread
+    that cannot get it within the busy timeout goes on and lets SQLite decide, rather than hang.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+
+    def begin(self, connection: Any) -> None:
+        if self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            self._holder = threading.get_ident()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release()
+            raise
+
+    def end(self, _connection: Any) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self._holder == threading.get_ident():
+            self._holder = None
+            self._lock.release()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
