@@ -6,8 +6,8 @@ scheduler can share one file; PostgreSQL is the shared store for several instanc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
