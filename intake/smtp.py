@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -44,6 +45,8 @@ REPLY_TRY_LATER: Final = "451 4.3.0 Could not store the message just now; please
 # A relay keeps its connection open and sends RSET, MAIL, RCPT and DATA for every message, so those are
 # counted in thousands; anything else in hundreds.
 COMMAND_CALL_LIMIT: Final = {"*": 200, "RSET": 20_000, "MAIL": 20_000, "RCPT": 200_000, "DATA": 20_000, "NOOP": 20_000}
+# Longest line accepted in DATA (RFC 5321 says 1,000; see _LenientSMTP).
+LINE_LENGTH_LIMIT: Final = 64_000
 # Group commit: a writer stops adding messages to a transaction at this many, or past this many bytes.
 MAX_BATCH_MESSAGES: Final = 64
 MAX_BATCH_BYTES: Final = 32_000_000
@@ -194,12 +197,28 @@ def _settle(settled: list[tuple[asyncio.Future[bool], bool | BaseException]]) ->
             future.set_result(outcome)
 
 
+class _LenientSMTP(SMTP):
+    """aiosmtpd's SMTP with room for long lines in DATA.
+
+    RFC 5321 caps lines at 1,000 characters, and aiosmtpd refuses a longer one with a permanent 500. Mail
+    from badly written clients (and HTML mailers) breaks the cap; a bounce would tell the citizen nothing
+    useful, so we accept and keep such a message like any other, within the overall size limit.
+    """
+
+    line_length_limit = LINE_LENGTH_LIMIT
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _LenientSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class Listener:
     """The listening socket, run by aiosmtpd's Controller on its own thread."""
 
     def __init__(self, handler: FeedbackHandler, settings: ListenerSettings) -> None:
         self.handler = handler
-        self.controller = Controller(
+        self.controller = _Controller(
             handler,
             hostname=settings.host,
             port=settings.port,

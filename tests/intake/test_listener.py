@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from feedback.application import Application
 from intake.config import ListenerSettings
-from intake.smtp import REPLY_TRY_LATER, FeedbackHandler, Listener
+from intake.smtp import LINE_LENGTH_LIMIT, REPLY_TRY_LATER, FeedbackHandler, Listener
 from store.db import make_engine, transaction
 from store.models import InboundMail
 
@@ -83,9 +83,16 @@ def test_the_size_limit_is_advertised_and_enforced_with_552(
     assert stored(app) == []
 
 
-def test_an_overlong_line_is_refused(app: Application, send: Send) -> None:
+def test_a_line_over_rfc_5321s_limit_is_kept_not_bounced(app: Application, send: Send) -> None:
+    """Badly written mailers break the 1,000-character line limit; a bounce would lose the citizen's words."""
+    raw = b"From: a@example.org\r\nSubject: long\r\n\r\n" + b"a" * 5000 + b"\r\n"
+    send(raw)
+    assert stored(app)[0].raw == raw
+
+
+def test_a_line_beyond_any_reason_is_refused(app: Application, send: Send) -> None:
     with pytest.raises((smtplib.SMTPDataError, smtplib.SMTPServerDisconnected)):
-        send(b"Subject: long\r\n\r\n" + b"a" * 5000 + b"\r\n")
+        send(b"Subject: long\r\n\r\n" + b"a" * (LINE_LENGTH_LIMIT + 10) + b"\r\n")
     assert stored(app) == []
 
 
