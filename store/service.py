@@ -331,8 +331,8 @@ class CaseService:
     def record_panel(self, session: Session, case: Case, actor: Actor, *, held_on: date) -> None:
         """Statutory stage 3: the review panel met; its report is due next."""
         self._check_crt(actor, "record a review panel")
-        self._check_stage3(case)
         self._check_not_future(held_on)
+        self._check_stage3(case)
         self.clocks.advance_panel(session, case, "panel", held_on)
         self._refresh_due(case)
         audit.record(session, actor, "case.panel_held", case.id, held_on=held_on.isoformat())
@@ -340,8 +340,8 @@ class CaseService:
     def record_panel_report(self, session: Session, case: Case, actor: Actor, *, received_on: date) -> None:
         """Statutory stage 3: the panel's report arrived; the council's response is due next."""
         self._check_crt(actor, "record a panel report")
-        self._check_stage3(case)
         self._check_not_future(received_on)
+        self._check_stage3(case)
         self.clocks.advance_panel(session, case, "panel_report", received_on)
         self._refresh_due(case)
         audit.record(session, actor, "case.panel_reported", case.id, received_on=received_on.isoformat())

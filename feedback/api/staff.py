@@ -7,7 +7,6 @@ case-service operation, and answers with the case as it now stands.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -161,7 +160,7 @@ def change_procedure(reference: Reference, body: ProcedureIn, app: App, actor: S
 @router.post("/cases/{reference}/panel", response_model=CaseDetail)
 def panel_held(reference: Reference, body: PanelIn, app: App, actor: StaffActor) -> CaseDetail:
     """Statutory stage 3: the review panel met on `on`."""
-    return _act(app, actor, reference, lambda s, c: app.service.record_panel(s, c, actor, held_on=_past(app, body.on)))
+    return _act(app, actor, reference, lambda s, c: app.service.record_panel(s, c, actor, held_on=body.on))
 
 
 @router.post("/cases/{reference}/panel-report", response_model=CaseDetail)
@@ -169,7 +168,7 @@ def panel_report(reference: Reference, body: PanelIn, app: App, actor: StaffActo
     """Statutory stage 3: the panel's report was received on `on`."""
 
     def action(session: Session, case: Case) -> None:
-        app.service.record_panel_report(session, case, actor, received_on=_past(app, body.on))
+        app.service.record_panel_report(session, case, actor, received_on=body.on)
 
     return _act(app, actor, reference, action)
 
@@ -226,9 +225,3 @@ def _staff_id(session: Session, email: str) -> int:
     if staff_id is None:
         raise InvalidRequest(f"no member of staff with email {email!r}")
     return staff_id
-
-
-def _past(app: App, on: date) -> date:
-    if on > london_date(app.service.now()):
-        raise InvalidRequest("that date is in the future")
-    return on

@@ -450,7 +450,7 @@ def test_panel_steps_belong_to_stage_3(act: Act, statutory_case: str) -> None:
 
 
 def test_panel_dates_cannot_be_in_the_future(act: Act, statutory_case: str) -> None:
-    refused(act(CRT_MANAGER, statutory_case, "panel", {"on": "2026-03-03"}), 422, "that date is in the future")
+    refused(act(CRT_MANAGER, statutory_case, "panel", {"on": "2026-03-03"}), 422, "2026-03-03 is in the future")
 
 
 def test_panel_steps_are_for_the_crt(act: Act, admissions_case: str) -> None:
