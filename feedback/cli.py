@@ -29,8 +29,9 @@ from store.actors import Actor
 from store.db import transaction
 from store.directory import issue_token
 from store.errors import CaseError
-from store.labels import LESSON_THEMES, OUTCOMES, REMEDIES
+from store.labels import HEADS, LESSON_THEMES, OUTCOMES, REMEDIES
 from store.models import Case, Staff
+from store.review import review_suggestion
 from store.service import Closing
 from store.workdays import HolidayDataMissing, london_date
 
@@ -373,6 +374,24 @@ def _escalate(
 )
 def _procedure(app: Application, session: Session, found: Case, actor: Actor, *, procedure: str, reason: str) -> None:
     app.service.change_procedure(session, found, actor, procedure=procedure, reason=reason)
+
+
+head_argument = click.option("--head", type=click.Choice(list(HEADS)), required=True, help="Which suggestion.")
+
+
+@_case_action("accept", "Accept the classifier's suggestion for one head (CRT).", head_argument)
+def _accept(app: Application, session: Session, found: Case, actor: Actor, *, head: str) -> None:
+    review_suggestion(app.service, session, found, actor, head=head, accept=True)
+
+
+@_case_action(
+    "override",
+    "Override the classifier's suggestion for one head with another label (CRT; recorded for retraining).",
+    head_argument,
+    click.option("--label", required=True, help="The label to use instead (see shared/design/labels.md)."),
+)
+def _override(app: Application, session: Session, found: Case, actor: Actor, *, head: str, label: str) -> None:
+    review_suggestion(app.service, session, found, actor, head=head, accept=False, label=label)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

@@ -515,3 +515,33 @@ def test_case_assign_and_acknowledge(run: Run, open_case: Callable[..., str]) ->
     assert f"team school_admissions; officer {ADMISSIONS}" in assigned.stdout
     assert acknowledged.exit_code == 0, acknowledged.output
     assert json.loads(acknowledged.stdout)["acknowledged_at"] is not None
+
+
+def test_the_crt_accepts_and_overrides_suggestions_from_the_shell(
+    run: Run, application: Application, open_case: Callable[..., str]
+) -> None:
+    from store.access import find_case
+    from store.review import Suggested, record_suggestions
+
+    reference = open_case()
+    with transaction(application.sessions) as session:
+        found = find_case(session, reference)
+        assert found is not None
+        suggested = [Suggested("type", "question", 0.6), Suggested("service", "sendar", 0.9)]
+        record_suggestions(session, found, Actor.system("test"), suggested, model_version="test-1")
+
+    accepted = run("case", "accept", reference, "--head", "service", "--as", CRT, "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.stdout)["team"] == "sendar"
+    assert_clear_failure(
+        run("case", "override", reference, "--head", "type", "--label", "grumble", "--as", CRT), "is not a type label"
+    )
+    overridden = run("case", "override", reference, "--head", "type", "--label", "complaint", "--as", CRT, "--json")
+    assert overridden.exit_code == 0, overridden.output
+    detail = json.loads(overridden.stdout)
+    assert [(s["head"], s["review"], s["final_label"], s["reviewed_by"]) for s in detail["suggestions"]] == [
+        ("type", "overridden", "complaint", CRT),
+        ("service", "accepted", "sendar", CRT),
+    ]
+    assert not detail["needs_review"]
+    assert_clear_failure(run("case", "accept", reference, "--head", "service", "--as", ADMISSIONS), "no case")
