@@ -1,0 +1,108 @@
+"""Train one single-head textcat per (head, architecture), keep the better per head on the dev split.
+
+Each run is plain `spacy train` on a config in `configs/`, so a run can be reproduced by hand:
+`python -m spacy train classifiers/configs/bow.cfg --paths.train … --paths.dev …`. Selection uses only the
+dev split; the test split is never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.cli.train import train as spacy_train
+
+from store.labels import HEADS
+
+from .corpus import read_jsonl, to_docbin
+from .metrics import macro_f1
+from .paths import ARCHITECTURES, BuildPaths, config_path
+from .predict import predict_labels
+from .suggest import VERSION_META_KEY
+
+
+def write_docbins(paths: BuildPaths, head: str) -> None:
+    """Convert the train and dev splits to DocBins for `head` (test is converted nowhere)."""
+    for split in ("train", "dev"):
+        target = paths.docbin(head, split)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        to_docbin(read_jsonl(paths.split(split)), head).to_disk(target)
+
+
+def model_version(paths: BuildPaths, head: str, arch: str) -> str:
+    """`feedback-<head>-<arch>-<sha8>`: the hash covers the data the model saw and its config."""
+    digest = hashlib.sha256()
+    for part in (paths.split("train"), paths.split("dev"), config_path(arch)):
+        digest.update(part.read_bytes())
+    return f"feedback-{head}-{arch}-{digest.hexdigest()[:8]}"
+
+
+def train_run(paths: BuildPaths, head: str, arch: str, overrides: Mapping[str, Any] | None = None) -> Path:
+    """One `spacy train` run; returns the directory of its best model (by spaCy's dev cats_score)."""
+    output = paths.run(head, arch)
+    if output.exists():
+        shutil.rmtree(output)
+    settings: dict[str, Any] = {
+        "paths.train": str(paths.docbin(head, "train")),
+        "paths.dev": str(paths.docbin(head, "dev")),
+        **(overrides or {}),
+    }
+    spacy_train(config_path(arch), output, overrides=settings)
+    return output / "model-best"
+
+
+def dev_macro_f1(model_dir: Path, paths: BuildPaths, head: str) -> float:
+    """Macro-F1 of a trained model on the dev split, with the same metric the report uses on test."""
+    nlp = spacy.load(model_dir)
+    dev = read_jsonl(paths.split("dev"))
+    predicted = [label for label, _ in predict_labels(nlp, [ex.text for ex in dev])]
+    return macro_f1([ex.labels[head] for ex in dev], predicted, HEADS[head])
+
+
+def install_model(source: Path, target: Path, version: str, dev_f1: float) -> None:
+    """Copy the chosen model to `models/<head>/`, stamping its version into meta.json."""
+    nlp = spacy.load(source)
+    nlp.meta[VERSION_META_KEY] = version
+    nlp.meta["feedback_dev_macro_f1"] = round(dev_f1, 4)
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(target)
+
+
+def train_head(
+    paths: BuildPaths,
+    head: str,
+    archs: Sequence[str] = ARCHITECTURES,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train every architecture for `head`, install the dev winner, and return the comparison entry."""
+    write_docbins(paths, head)
+    runs: dict[str, dict[str, Any]] = {}
+    for arch in archs:
+        started = time.perf_counter()
+        best = train_run(paths, head, arch, overrides)
+        seconds = time.perf_counter() - started
+        runs[arch] = {"dev_macro_f1": round(dev_macro_f1(best, paths, head), 4), "train_seconds": round(seconds, 1)}
+    chosen = max(archs, key=lambda arch: (runs[arch]["dev_macro_f1"], -archs.index(arch)))
+    version = model_version(paths, head, chosen)
+    install_model(paths.run(head, chosen) / "model-best", paths.model(head), version, runs[chosen]["dev_macro_f1"])
+    return {"runs": runs, "chosen": chosen, "version": version}
+
+
+def train_all(
+    paths: BuildPaths,
+    heads: Sequence[str] = tuple(HEADS),
+    archs: Sequence[str] = ARCHITECTURES,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train all heads and write `comparison.json` (dev scores only; the test split stays unseen)."""
+    comparison = {head: train_head(paths, head, archs, overrides) for head in heads}
+    paths.comparison.write_text(json.dumps(comparison, indent=2) + "\n", encoding="utf-8")
+    return comparison
