@@ -27,7 +27,7 @@ from store import migrate
 from store.access import CaseFilter, list_cases, not_found, visible_case
 from store.actors import Actor
 from store.db import transaction
-from store.directory import issue_token
+from store.directory import actor_for, issue_token, staff_id_by_email
 from store.errors import CaseError
 from store.labels import HEADS, LESSON_THEMES, OUTCOMES, REMEDIES
 from store.models import Case, Staff
@@ -427,20 +427,14 @@ def _staff_session(app: Application, email: str) -> Iterator[tuple[Session, Acto
         member = session.scalar(select(Staff).where(Staff.email == email.strip().lower(), Staff.active.is_(True)))
         if member is None:
             raise click.ClickException(f"{email} is not an active member of staff in config.yml")
-        actor = Actor(
-            name=member.email,
-            staff_id=member.id,
-            team_id=member.team_id,
-            is_crt=member.team_id == app.settings.crt_team,
-        )
         try:
-            yield session, actor
+            yield session, actor_for(member, app.settings.crt_team)
         except (CaseError, HolidayDataMissing) as error:
             raise click.ClickException(str(error)) from None
 
 
 def _staff_id(session: Session, email: str) -> int:
-    staff_id = session.scalar(select(Staff.id).where(Staff.email == email.strip().lower()))
+    staff_id = staff_id_by_email(session, email)
     if staff_id is None:
         raise click.ClickException(f"no member of staff with email {email}")
     return staff_id

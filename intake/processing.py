@@ -61,12 +61,10 @@ class MailProcessor:
 
     def _thread(self, session: Session, parsed: ParsedMail) -> Case | None:
         """The case this email continues: by our Message-IDs first, then by a reference in the subject."""
-        quoted = [parsed.in_reply_to, *parsed.references] if parsed.in_reply_to else list(parsed.references)
-        case_id = case_for_message_ids(session, [mid for mid in quoted if mid])
+        quoted = [mid for mid in (parsed.in_reply_to, *parsed.references) if mid]
+        case_id = case_for_message_ids(session, quoted)
         if case_id is None and quoted:
-            case_id = session.scalars(
-                select(Message.case_id).where(Message.message_id.in_([mid for mid in quoted if mid]))
-            ).first()
+            case_id = session.scalars(select(Message.case_id).where(Message.message_id.in_(quoted))).first()
         if case_id is not None:
             return session.get(Case, case_id)
         reference = find_reference(parsed.subject)

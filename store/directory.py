@@ -85,9 +85,16 @@ def issue_token(session: Session, email: str, issued_by: Actor) -> str:
 def staff_actor(session: Session, token: str, crt_team: str) -> Actor | None:
     """The member of staff a token belongs to, or None for an unknown or revoked token."""
     member = session.scalar(select(Staff).where(Staff.token_hash == hash_token(token), Staff.active.is_(True)))
-    if member is None:
-        return None
+    return actor_for(member, crt_team) if member else None
+
+
+def actor_for(member: Staff, crt_team: str) -> Actor:
+    """The Actor a member of staff acts as: their email in the audit trail, their team's rights."""
     return Actor(name=member.email, staff_id=member.id, team_id=member.team_id, is_crt=member.team_id == crt_team)
+
+
+def staff_id_by_email(session: Session, email: str) -> int | None:
+    return session.scalar(select(Staff.id).where(Staff.email == email.strip().lower()))
 
 
 def hash_token(token: str) -> str:

@@ -293,7 +293,7 @@ class CaseService:
         handler_id: int | None = None,
     ) -> None:
         """Move a complaint to its next stage at the complainant's request; the CRT owns stages 2 and 3."""
-        self._check_crt(actor, "escalate a complaint")
+        self.check_crt(actor, "escalate a complaint")
         _check_reason(reason, "an escalation")
         if case.type != "complaint":
             raise Conflict(f"a {case.type} has no further stages; only complaints can be escalated")
@@ -330,7 +330,7 @@ class CaseService:
 
     def record_panel(self, session: Session, case: Case, actor: Actor, *, held_on: date) -> None:
         """Statutory stage 3: the review panel met; its report is due next."""
-        self._check_crt(actor, "record a review panel")
+        self.check_crt(actor, "record a review panel")
         self._check_not_future(held_on)
         self._check_stage3(case)
         self.clocks.advance_panel(session, case, "panel", held_on)
@@ -339,7 +339,7 @@ class CaseService:
 
     def record_panel_report(self, session: Session, case: Case, actor: Actor, *, received_on: date) -> None:
         """Statutory stage 3: the panel's report arrived; the council's response is due next."""
-        self._check_crt(actor, "record a panel report")
+        self.check_crt(actor, "record a panel report")
         self._check_not_future(received_on)
         self._check_stage3(case)
         self.clocks.advance_panel(session, case, "panel_report", received_on)
@@ -348,7 +348,7 @@ class CaseService:
 
     def change_procedure(self, session: Session, case: Case, actor: Actor, *, procedure: str, reason: str) -> None:
         """The CRT overrides the procedure the rules chose; its clocks restart from the stage's start."""
-        self._check_crt(actor, "change a case's procedure")
+        self.check_crt(actor, "change a case's procedure")
         _check_reason(reason, "a change of procedure")
         if procedure not in PROCEDURES:
             raise InvalidRequest(f"procedure must be one of {', '.join(PROCEDURES)}")
@@ -388,12 +388,10 @@ class CaseService:
         )
         self.apply_procedure(session, case, procedure)
 
-    def check_crt(self, actor: Actor, doing: str) -> None:
-        self._check_crt(actor, doing)
-
     # --- rules ----------------------------------------------------------------------------------------
 
-    def _check_crt(self, actor: Actor, doing: str) -> None:
+    def check_crt(self, actor: Actor, doing: str) -> None:
+        """Some work is the CRT's alone (escalation, procedure, panels, review); channels call this too."""
         if not actor.is_crt:
             raise NotAllowed(f"only the Customer Relations Team can {doing}")
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback.api.auth import App, StaffActor
@@ -32,8 +31,9 @@ from feedback.api.views import CaseDetail, case_detail, case_summary
 from store.access import CaseFilter, list_cases, not_found, visible_case
 from store.actors import Actor
 from store.db import transaction
+from store.directory import staff_id_by_email
 from store.errors import InvalidRequest
-from store.models import Case, Staff
+from store.models import Case
 from store.review import review_suggestion, waiting_for_review
 from store.service import Closing
 from store.workdays import london_date
@@ -221,7 +221,7 @@ def _act(app: App, actor: Actor, reference: str, action: Action | None) -> CaseD
 
 
 def _staff_id(session: Session, email: str) -> int:
-    staff_id = session.scalar(select(Staff.id).where(Staff.email == email.lower()))
+    staff_id = staff_id_by_email(session, email)
     if staff_id is None:
         raise InvalidRequest(f"no member of staff with email {email!r}")
     return staff_id
