@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from feedback.api import mail, pages, public, staff
+from feedback.api import guide, mail, pages, public, staff
 from feedback.api.access_log import AccessLog
 from feedback.api.limits import BodySizeLimit
 from feedback.application import Application
@@ -34,6 +34,7 @@ def create_app(application: Application) -> FastAPI:
     )
     api.state.application = application
     api.include_router(public.router)
+    api.include_router(guide.router)
     api.include_router(staff.router)
     api.include_router(pages.router)
     api.include_router(mail.router)
