@@ -11,13 +11,22 @@ UV := $(BIN)/uv
 # Tests use a private PostgreSQL database that they create and drop; override to point elsewhere.
 export FEEDBACK_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install lint typecheck pytest lock bench clean
+# The assistant's model is a build output (bot/models/, not committed), retrained only when its inputs change.
+BOT_RASA := ../$(BOT_VENV)/bin/rasa
+BOT_MODEL := bot/models/feedback.tar.gz
+BOT_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml)
+# Same data, same seeds, same model: no hash randomisation, deterministic TensorFlow kernels, no telemetry.
+export PYTHONHASHSEED := 0
+export TF_DETERMINISTIC_OPS := 1
+export RASA_TELEMETRY_ENABLED := false
 
-run: install
+.PHONY: run test install lint typecheck pytest lock bench clean bot-model bot-test bot-nlu-report browser
+
+run: install $(BOT_MODEL)
 	$(BIN)/feedback db upgrade
 	$(BIN)/feedback run --demo-token alex.morgan@council.example
 
-test: install lint typecheck pytest
+test: install lint typecheck bot-test pytest
 
 install: $(VENV)/.installed $(BOT_VENV)/.installed
 
@@ -41,8 +50,38 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-pytest: install
+pytest: install $(BOT_MODEL) browser
 	$(BIN)/pytest
+
+bot-model: $(BOT_MODEL)
+
+$(BOT_MODEL): $(BOT_INPUTS) $(BOT_VENV)/.installed
+	@mkdir -p bot/models
+	@echo "Training the assistant's model (about 2 minutes; log in bot/models/train.log)"
+	cd bot && $(BOT_RASA) train --fixed-model-name feedback --out models >models/train.log 2>&1 \
+		|| { tail -40 models/train.log; exit 1; }
+
+# The training data is consistent, and every test story (bot/tests/) is predicted exactly by the model.
+bot-test: $(BOT_MODEL)
+	@mkdir -p bot/results
+	cd bot && $(BOT_RASA) data validate >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+	cd bot && $(BOT_RASA) test core --stories tests/test_stories.yml -m models/feedback.tar.gz \
+		--fail-on-prediction-errors --out results/core >results/test-core.log 2>&1 \
+		|| { grep -v "it/s" results/test-core.log | tail -40; exit 1; }
+	@echo "bot: data valid, all test stories predicted (bot/results/core/)"
+
+# NLU cross-validation (3 folds): intent reports and confusion matrix under bot/reports/nlu-cv/.
+bot-nlu-report: $(BOT_VENV)/.installed
+	@mkdir -p bot/reports/nlu-cv
+	cd bot && $(BOT_RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 \
+		--out reports/nlu-cv >reports/nlu-cv/run.log 2>&1 || { tail -40 reports/nlu-cv/run.log; exit 1; }
+	@grep -A6 "Intent evaluation results" bot/reports/nlu-cv/run.log | head -20 || true
+
+# Headless Chromium and its driver for the chat page's end-to-end test (Debian's packages; we are root).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+		echo "Installing Debian's chromium and chromium-driver for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 bench: install
 	$(BIN)/python -m bench
@@ -54,4 +93,4 @@ lock: $(VENV)/.installed
 	$(UV) pip compile --quiet --python-version 3.10 bot/requirements.in -o bot/requirements.txt
 
 clean:
-	rm -rf $(VENV) $(BOT_VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BOT_VENV) var .mypy_cache .pytest_cache .ruff_cache bot/models bot/results bot/reports
