@@ -117,6 +117,28 @@ class StaffSettings(_Section):
     role: Literal["officer", "manager"] = "officer"
 
 
+class BotSettings(_Section):
+    """The chat assistant: the Rasa server and its action server, started by `feedback run` from .venv-bot."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(5005, ge=1, le=65535)
+    # Where a browser reaches the Rasa server's REST webhook: the chat page posts there.
+    public_url: str = Field("http://127.0.0.1:5005", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    action_port: int = Field(5055, ge=1, le=65535)
+    # The trained model, a build output of `make` (relative to config.yml).
+    model: Path = Path("bot/models/feedback.tar.gz")
+    # Children's front door (Children's Initial Response): the assistant gives it, with 999, to anyone who
+    # says a child is at risk of harm now.
+    front_door_phone: str = Field("01234 567000", min_length=6, max_length=40)
+
+    @model_validator(mode="after")
+    def _two_ports(self) -> BotSettings:
+        if self.port == self.action_port:
+            raise ValueError("port and action_port must differ")
+        return self
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     web: WebSettings = WebSettings()
@@ -125,6 +147,7 @@ class Settings(_Section):
     smtp: ListenerSettings = ListenerSettings()
     mail: MailSettings = MailSettings()
     council: CouncilSettings = CouncilSettings()
+    bot: BotSettings = BotSettings()
     crt_team: str = "crt"
     teams: tuple[TeamSettings, ...] = Field(min_length=1)
     staff: tuple[StaffSettings, ...] = ()
@@ -174,7 +197,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 
 def _anchor_relative_paths(settings: Settings, base: Path) -> Settings:
-    """Relative paths (the SQLite file, the mail sink) are relative to config.yml, not to the current directory."""
+    """Relative paths (the SQLite file, the mail sink, the assistant's model) are relative to config.yml, not to
+    the current directory."""
+    if not settings.bot.model.is_absolute():
+        settings = settings.model_copy(
+            update={"bot": settings.bot.model_copy(update={"model": base / settings.bot.model})}
+        )
     sink = settings.mail.sink_directory
     if not sink.is_absolute():
         settings = settings.model_copy(

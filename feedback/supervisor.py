@@ -21,9 +21,12 @@ from types import FrameType
 
 import click
 
+from feedback import assistant
 from feedback.settings import DEFAULT_CONFIG_PATH, Settings
 
 STARTUP_SECONDS = 60
+# Rasa loads TensorFlow and the model before it answers: about 20 s on two cores, more on a busy machine.
+ASSISTANT_STARTUP_SECONDS = 180
 STOP_SECONDS = 10
 
 
@@ -35,11 +38,14 @@ class Part:
     ready_url: str | None = None
     announce: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    startup_seconds: int = STARTUP_SECONDS
 
 
 def run_stack(settings: Settings, config: Path | None) -> int:
     """Run until interrupted; the exit status is 0 after Ctrl-C, 1 if a part failed."""
-    env = _environment(config)
+    env, channel_token = _environment(settings, config)
     web = f"http://{settings.web.host}:{settings.web.port}"
     smtp, relay = settings.smtp, settings.mail.relay
     feedback = [sys.executable, "-m", "feedback"]
@@ -61,6 +67,8 @@ def run_stack(settings: Settings, config: Path | None) -> int:
             ],
         ),
     ]
+    if settings.bot.enabled:
+        parts += _assistant_parts(settings, web, channel_token)
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -71,7 +79,7 @@ def run_stack(settings: Settings, config: Path | None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         for part in parts:
-            part.process = subprocess.Popen(part.command, env=env)  # noqa: S603 (our own commands)
+            part.process = subprocess.Popen(part.command, env={**env, **part.env}, cwd=part.cwd)  # noqa: S603 (ours)
         for part in parts:
             _wait_ready(part, lambda: stopping)
         if not stopping:
@@ -91,8 +99,30 @@ def run_stack(settings: Settings, config: Path | None) -> int:
         _stop_all(parts)
 
 
-def _environment(config: Path | None) -> dict[str, str]:
-    """The parts' environment, with a channel token for the chat assistant generated once under var/."""
+def _assistant_parts(settings: Settings, web: str, channel_token: str) -> list[Part]:
+    """The Rasa server and its action server, from the assistant's own environment (.venv-bot)."""
+    try:
+        assistant.check_installed(settings.bot)
+    except assistant.AssistantUnavailable as error:
+        raise click.ClickException(f"{error} (or set bot.enabled: false)") from None
+    actions = assistant.action_server(settings, api_url=web, channel_token=channel_token)
+    rasa = assistant.rasa_server(settings)
+    chat = settings.web.public_url.rstrip("/") + "/chat"
+    return [
+        Part("assistant's action server", actions.argv, actions.ready_url, cwd=actions.cwd, env=actions.env,
+             startup_seconds=ASSISTANT_STARTUP_SECONDS),
+        Part("assistant (Rasa)", rasa.argv, rasa.ready_url, cwd=rasa.cwd, env=rasa.env,
+             startup_seconds=ASSISTANT_STARTUP_SECONDS,
+             announce=[f"Chat with the assistant: {chat}",
+                       f"Assistant's REST channel: {settings.bot.public_url.rstrip('/')}/webhooks/rest/webhook"]),
+    ]  # fmt: skip
+
+
+def _environment(settings: Settings, config: Path | None) -> tuple[dict[str, str], str]:
+    """The parts' environment, with a channel token for the chat assistant generated once under var/.
+
+    Returns the environment and the token the assistant's action server presents to the API.
+    """
     env = dict(os.environ)
     if config is not None:
         env["FEEDBACK_CONFIG"] = str(config)
@@ -102,14 +132,17 @@ def _environment(config: Path | None) -> dict[str, str]:
     if not token_file.exists():
         token_file.write_text(secrets.token_urlsafe(32))
         token_file.chmod(0o600)
-    env.setdefault("FEEDBACK_WEB__CHANNEL_TOKENS", f"[{token_file.read_text().strip()}]")
-    return env
+    generated = token_file.read_text().strip()
+    if "FEEDBACK_WEB__CHANNEL_TOKENS" in env and settings.web.channel_tokens:
+        return env, settings.web.channel_tokens[0]
+    env["FEEDBACK_WEB__CHANNEL_TOKENS"] = f"[{generated}]"
+    return env, generated
 
 
 def _wait_ready(part: Part, stopping: Callable[[], bool]) -> None:
     if part.ready_url is None:
         return
-    deadline = time.monotonic() + STARTUP_SECONDS
+    deadline = time.monotonic() + part.startup_seconds
     while time.monotonic() < deadline and not stopping():
         if part.process is not None and part.process.poll() is not None:
             raise click.ClickException(f"{part.name} exited during start-up (status {part.process.returncode})")
@@ -117,7 +150,7 @@ def _wait_ready(part: Part, stopping: Callable[[], bool]) -> None:
             return
         time.sleep(0.3)
     if not stopping():
-        raise click.ClickException(f"{part.name} did not answer at {part.ready_url} within {STARTUP_SECONDS}s")
+        raise click.ClickException(f"{part.name} did not answer at {part.ready_url} within {part.startup_seconds}s")
 
 
 def _answers(url: str) -> bool:

@@ -1,4 +1,6 @@
-"""The citizen's status page: the same lookup as `GET /api/status`, as a plain accessible HTML form.
+"""The citizen's pages: the chat with the assistant, and the status page.
+
+The status page is the same lookup as `GET /api/status`, as a plain accessible HTML form.
 
 It answers a wrong email and an unknown reference the same way and shares the API's rate limit. The
 email travels in a POST body, not the address bar, so it stays out of browser history and logs.
@@ -21,6 +23,21 @@ from store.db import transaction
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat(request: Request, app: App) -> HTMLResponse:
+    """The chat page: plain HTML and a little script that talks to the assistant's REST channel directly."""
+    council = app.settings.council
+    context = {
+        "council": council.name,
+        "phone": council.phone,
+        "hours": council.hours,
+        "webhook": app.settings.bot.public_url.rstrip("/") + "/webhooks/rest/webhook",
+        "offline": f"Sorry, the assistant is not available just now. Please try again later, or call {council.phone} "
+        f"({council.hours}).",
+    }
+    return templates.TemplateResponse(request, "chat.html", context)
 
 
 @router.get("/status", response_class=HTMLResponse)
