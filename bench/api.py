@@ -116,8 +116,8 @@ def _server(database_url: str, token: str) -> Iterator[str]:
         server.wait(timeout=15)
 
 
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
+def _wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
