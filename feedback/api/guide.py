@@ -88,5 +88,7 @@ def _corporate(policy: CorporatePolicy) -> list[str]:
 
 
 def _feedback(policy: FeedbackPolicy) -> list[str]:
-    return [f"Questions and comments get a reply within {policy.response_days} working days; compliments are "
-            "passed on to the team they are about."]
+    return [
+        f"Questions and comments get a reply within {policy.response_days} working days; compliments are "
+        "passed on to the team they are about."
+    ]

@@ -31,6 +31,7 @@ EXPECTED_ROUTES = {
     ("/api/cases", "post"),
     ("/api/cases", "get"),
     ("/api/status/{reference}", "get"),
+    ("/api/procedures/{procedure}", "get"),
     ("/api/review-queue", "get"),
     ("/api/cases/{reference}", "get"),
     ("/api/cases/{reference}/acknowledge", "post"),
