@@ -8,6 +8,7 @@ what happened and keep what they said.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -83,10 +84,15 @@ async def open_case(body: dict[str, Any]) -> OpenedCase:
     raise ApiUnavailable(f"POST /api/cases answered {status}")
 
 
-async def case_status(reference: str, email: str) -> CaseStatus | None:
-    """The case's status, or None when the reference and email do not match a case (whichever was wrong)."""
+async def case_status(reference: str, email: str, conversation: str) -> CaseStatus | None:
+    """The case's status, or None when the reference and email do not match a case (whichever was wrong).
+
+    Failed lookups are limited per conversation (X-Chat-Client, trusted with our channel token), not per
+    address: every chat lookup comes from this server, and one person's typos must not lock out the rest.
+    """
     path = f"/api/status/{quote(reference, safe='')}"
-    status, payload = await _request("GET", path, params={"email": email})
+    client = hashlib.sha256(conversation.encode()).hexdigest()[:32]
+    status, payload = await _request("GET", path, params={"email": email}, headers={"X-Chat-Client": client})
     if status == 200:
         return CaseStatus(
             reference=payload["reference"],
@@ -121,15 +127,21 @@ async def procedure_guide(procedure: str, case_type: str = "complaint") -> Proce
 
 
 async def _request(
-    method: str, path: str, *, json: dict[str, Any] | None = None, params: dict[str, str] | None = None
+    method: str,
+    path: str,
+    *,
+    json: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     settings = load()
-    headers = {"Authorization": f"Bearer {settings.channel_token}"}
+    headers = {**(headers or {}), "Authorization": f"Bearer {settings.channel_token}"}
     timeout = aiohttp.ClientTimeout(total=settings.timeout_seconds)
     try:
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session, session.request(
-            method, settings.api_url + path, json=json, params=params
-        ) as response:
+        async with (
+            aiohttp.ClientSession(timeout=timeout, headers=headers) as session,
+            session.request(method, settings.api_url + path, json=json, params=params) as response,
+        ):
             try:
                 payload = await response.json(content_type=None)
             except ValueError:

@@ -7,7 +7,7 @@ questions about who they are. Nothing asked is more than the case needs.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions import parse, texts
 from actions.config import load
 
-Slots = Dict[Text, Any]
+Slots = dict[str, Any]
 CONTACT_SLOTS = ("contact_name", "contact_email", "contact_phone")
 # The slots each part of the summary stands for, cleared when the person asks to change that part.
 PART_SLOTS = {
@@ -28,7 +28,7 @@ PART_SLOTS = {
 }
 
 
-def _intent(tracker: Tracker) -> Optional[str]:
+def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
@@ -41,12 +41,12 @@ def _anonymous(dispatcher: CollectingDispatcher) -> Slots:
 
 
 class ValidateFeedbackForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_feedback_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Text]:
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         """Only the questions this case needs, in the order a person would expect them."""
         case_type = tracker.get_slot("case_type")
         needed = ["description"]
@@ -67,7 +67,9 @@ class ValidateFeedbackForm(FormValidationAction):
         needed.append("confirmed")
         return needed
 
-    def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         text = parse.clean_text(str(value or ""))
         if not text:
             dispatcher.utter_message(text="I didn't catch anything there. Please tell me what happened.")
@@ -81,7 +83,9 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"description": None}
         return {"description": text}
 
-    def validate_complainant_role(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_complainant_role(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         role = parse.role(str(value or ""))
         if role is None:
             dispatcher.utter_message(
@@ -93,7 +97,9 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"complainant_role": role, "on_behalf_of_child": False, "child_agrees": None}
         return {"complainant_role": role}
 
-    def validate_on_behalf_of_child(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_on_behalf_of_child(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         answer = False if parse.unsure(said) else parse.yes_no(said, _intent(tracker))
         if answer is None:
@@ -101,7 +107,9 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"on_behalf_of_child": None}
         return {"on_behalf_of_child": answer, **({} if answer else {"child_agrees": None})}
 
-    def validate_child_agrees(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_child_agrees(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         if parse.unsure(said):
             return {"child_agrees": "unsure"}
@@ -111,27 +119,35 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"child_agrees": None}
         return {"child_agrees": "yes" if answer else "no"}
 
-    def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = parse.clean_text(str(value or ""))
         if not said:
-            dispatcher.utter_message(text="I didn't catch anything there. Name the service or school, or say \"not sure\".")
+            dispatcher.utter_message(
+                text='I didn\'t catch anything there. Name the service or school, or say "not sure".'
+            )
             return {"service": None}
         if parse.unsure(said) or parse.skipped(said):
             return {"service": "unknown"}
         label = parse.service_label(said) or tracker.get_slot("service_label")
         return {"service": said[:300], "service_label": label}
 
-    def validate_wants_reply(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_wants_reply(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         if "anonym" in parse.words(said):
             return _anonymous(dispatcher)
         answer = parse.yes_no(said, _intent(tracker))
         if answer is None:
-            dispatcher.utter_message(text="Would you like a reply? Please say yes, or \"stay anonymous\".")
+            dispatcher.utter_message(text='Would you like a reply? Please say yes, or "stay anonymous".')
             return {"wants_reply": None}
         return {"wants_reply": True} if answer else _anonymous(dispatcher)
 
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = parse.clean_text(str(value or ""))
         if "anonym" in parse.words(said):
             return _anonymous(dispatcher)
@@ -141,7 +157,9 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"contact_name": None}
         return {"contact_name": name}
 
-    def validate_contact_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_contact_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         if "anonym" in parse.words(said):
             return _anonymous(dispatcher)
@@ -151,12 +169,14 @@ class ValidateFeedbackForm(FormValidationAction):
         if address is None:
             dispatcher.utter_message(
                 text="That doesn't look like an email address. Please check it and type it again, like "
-                "name@example.com, or say \"no email\"."
+                'name@example.com, or say "no email".'
             )
             return {"contact_email": None}
         return {"contact_email": address}
 
-    def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         if "anonym" in parse.words(said):
             return _anonymous(dispatcher)
@@ -169,13 +189,17 @@ class ValidateFeedbackForm(FormValidationAction):
         if not has_email:
             dispatcher.utter_message(
                 text="Without an email address we need a phone number to reply to you. Please give one, or say "
-                "\"stay anonymous\"."
+                '"stay anonymous".'
             )
         else:
-            dispatcher.utter_message(text="That doesn't look like a phone number. Please type it again, or say \"skip\".")
+            dispatcher.utter_message(
+                text='That doesn\'t look like a phone number. Please type it again, or say "skip".'
+            )
         return {"contact_phone": None}
 
-    def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         parts = parse.parts_to_change(said)
         if parts:
@@ -191,37 +215,45 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"confirmed": True, "fix_part": None}
         if answer is False or "change" in parse.words(said):
             return {"confirmed": None, "fix_part": "ask"}
-        dispatcher.utter_message(text="Please say \"yes\" to send it, or tell me which part to change.")
+        dispatcher.utter_message(text='Please say "yes" to send it, or tell me which part to change.')
         return {"confirmed": None}
 
 
 class ValidateStatusForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_status_form"
 
-    def validate_lookup_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_lookup_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         reference = parse.reference(str(value or ""))
         if reference is None:
             dispatcher.utter_message(
                 text="That doesn't look like one of our references. They start with FB and look like "
-                "FB-7K3M-9QX4. Please check it and type it again, or say \"stop\"."
+                'FB-7K3M-9QX4. Please check it and type it again, or say "stop".'
             )
             return {"lookup_reference": None}
         return {"lookup_reference": reference}
 
-    def validate_lookup_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_lookup_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         address = parse.email(str(value or ""))
         if address is None:
-            dispatcher.utter_message(text="That doesn't look like an email address. Please type it again, like name@example.com.")
+            dispatcher.utter_message(
+                text="That doesn't look like an email address. Please type it again, like name@example.com."
+            )
             return {"lookup_email": None}
         return {"lookup_email": address}
 
 
 class ValidateProcedureForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_procedure_form"
 
-    def validate_social_care(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+    def validate_social_care(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
         said = str(value or "")
         if parse.unsure(said):
             return {"social_care": "unsure"}
@@ -229,7 +261,7 @@ class ValidateProcedureForm(FormValidationAction):
         if answer is None:
             config = load()
             dispatcher.utter_message(
-                text=f"Please answer yes or no (or \"not sure\"). If it's easier, {texts.person(config)}."
+                text=f'Please answer yes or no (or "not sure"). If it\'s easier, {texts.person(config)}.'
             )
             return {"social_care": None}
         return {"social_care": "yes" if answer else "no"}

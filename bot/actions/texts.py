@@ -9,13 +9,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from actions.api import CaseStatus
 from actions.config import BotConfig
 from actions.parse import ROLE_WORDS
 
 TYPE_WORDS = {"complaint": "complaint", "compliment": "compliment", "comment": "comment", "question": "question"}
 STAGE_NAMES = {
-    "statutory": {1: "stage 1 (local resolution)", 2: "stage 2 (independent investigation)",
-                  3: "stage 3 (independent review panel)"},
+    "statutory": {
+        1: "stage 1 (local resolution)",
+        2: "stage 2 (independent investigation)",
+        3: "stage 3 (independent review panel)",
+    },
     "corporate": {1: "stage 1 (a response from the service)", 2: "stage 2 (a review of your complaint)"},
 }
 SUMMARY_QUOTE_CHARS = 300
@@ -64,7 +68,7 @@ def emergency(config: BotConfig) -> str:
 def after_emergency() -> str:
     return (
         "I will pass what you've told me to our children's team marked as urgent, so they see it first. If you "
-        "can, answer a few questions so they can follow it up; say \"stop\" at any time."
+        'can, answer a few questions so they can follow it up; say "stop" at any time.'
     )
 
 
@@ -91,14 +95,16 @@ def summary(slots: dict[str, Any]) -> str:
     said = slots.get("description") or ""
     quoted = said if len(said) <= SUMMARY_QUOTE_CHARS else said[:SUMMARY_QUOTE_CHARS].rstrip() + "…"
     label = "What happened" if kind in ("complaint", "message") else "Your message"
-    lines = [f"Here is what I'll send as your {kind}:", f"- {label}: \"{quoted}\""]
+    lines = [f"Here is what I'll send as your {kind}:", f'- {label}: "{quoted}"']
     role = slots.get("complainant_role")
     if role:
         who = f"- You are: {ROLE_WORDS.get(role, 'someone else')}"
         if slots.get("on_behalf_of_child") is True:
             agrees = slots.get("child_agrees")
             who += ", writing for a child" + {
-                "yes": " who knows and agrees", "no": " who does not know or agree", "unsure": ""
+                "yes": " who knows and agrees",
+                "no": " who does not know or agree",
+                "unsure": "",
             }.get(agrees or "", "")
         lines.append(who)
     service = slots.get("service")
@@ -106,8 +112,11 @@ def summary(slots: dict[str, Any]) -> str:
     if slots.get("wants_reply") is False:
         lines.append("- Anonymous: we will not be able to reply to you")
     else:
-        contact = [value for value in (slots.get("contact_name"), slots.get("contact_email"),
-                                       slots.get("contact_phone")) if value and value != "none"]
+        contact = [
+            value
+            for value in (slots.get("contact_name"), slots.get("contact_email"), slots.get("contact_phone"))
+            if value and value != "none"
+        ]
         lines.append("- Reply to: " + ", ".join(contact))
     if slots.get("urgent"):
         lines.append("- Marked urgent: a child may be at risk")
@@ -124,14 +133,17 @@ def submitted(reference: str, case_type: str, steps: list[str], due_on: str | No
     if anonymous:
         lines.append("As you chose to stay anonymous, we cannot reply to you, but the team will look into it.")
     else:
-        lines.append("You can ask me \"where is my case?\" at any time, with this reference and your email address.")
+        lines.append('You can ask me "where is my case?" at any time, with this reference and your email address.')
     return "\n".join(lines)
 
 
-def status_answer(found: Any) -> str:
+def status_answer(found: CaseStatus) -> str:
     kind = TYPE_WORDS.get(found.case_type, "case")
     if found.status != "open":
-        return f"Your {kind} {found.reference} has been closed. If you have questions about the outcome, reply to our last email or call us."
+        return (
+            f"Your {kind} {found.reference} has been closed. If you have questions about the outcome, reply to "
+            "our last email or call us."
+        )
     stage = STAGE_NAMES.get(found.procedure, {}).get(found.stage, f"stage {found.stage}")
     where = f"is at {stage}" if found.procedure != "feedback" else "is being looked at"
     team = found.team if found.team.lower().endswith("team") else f"{found.team} team"

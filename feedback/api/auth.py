@@ -30,10 +30,12 @@ def _unauthorised() -> HTTPException:
 
 
 def _channel_actor(app: Application, token: str) -> Actor | None:
-    for channel_token in app.settings.web.channel_tokens:
-        if hmac.compare_digest(channel_token.encode(), token.encode()):
-            return Actor.channel("api")
-    return None
+    return Actor.channel("api") if is_channel_token(app, token) else None
+
+
+def is_channel_token(app: Application, token: str) -> bool:
+    """Whether `token` is one of the configured channel tokens (compared in constant time)."""
+    return any(hmac.compare_digest(known.encode(), token.encode()) for known in app.settings.web.channel_tokens)
 
 
 def _staff(app: Application, token: str) -> Actor | None:

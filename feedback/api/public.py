@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from feedback.api.auth import App, OpenerActor
+from feedback.api.auth import App, Credentials, OpenerActor, is_channel_token
 from feedback.api.schemas import CaseCreated, CaseIn, Problem
 from store.citizen import CitizenStatus, TooManyLookups, citizen_status
 from store.contacts import ContactDetails
@@ -60,9 +60,11 @@ def case_status(
     email: Annotated[str, Query(min_length=3, max_length=254)],
     request: Request,
     app: App,
+    credentials: Credentials,
+    x_chat_client: Annotated[str | None, Header(max_length=64, include_in_schema=False)] = None,
 ) -> CitizenStatus | JSONResponse:
     """Where a citizen's case stands. A wrong email and an unknown reference get the same 404."""
-    client = request.client.host if request.client else "unknown"
+    client = _lookup_client(request, app, credentials.credentials if credentials else None, x_chat_client)
     with transaction(app.sessions) as session:
         try:
             status = citizen_status(
@@ -79,3 +81,15 @@ def case_status(
         if status is None:
             return JSONResponse({"detail": NOT_FOUND}, status_code=404)
         return status
+
+
+def _lookup_client(request: Request, app: App, token: str | None, chat_client: str | None) -> str:
+    """Whose failed lookups count together: the caller's address, or for a channel, the person it acts for.
+
+    Every chat lookup arrives from the assistant's action server, so keyed by address one person's typos
+    would lock out every chat user. A channel (proven by its token) names the conversation instead. The
+    per-reference count still applies to all, so spreading guesses over conversations gains nothing.
+    """
+    if chat_client and token and is_channel_token(app, token):
+        return f"chat:{chat_client}"
+    return request.client.host if request.client else "unknown"

@@ -225,3 +225,23 @@ def test_the_limit_lifts_when_the_window_has_passed(client: TestClient, open_cas
     assert status(client, reference).status_code == 429
     clock.advance(minutes=1, seconds=1)
     assert status(client, reference).status_code == 200
+
+
+def test_a_channel_counts_failures_per_conversation_not_per_address(
+    client: TestClient, open_case: OpenCase, channel: Any
+) -> None:
+    """Every chat lookup comes from the action server's address: one person's mistakes must not lock out the rest."""
+    reference = open_case()["reference"]
+
+    def ask(conversation: str, ref: str, *, headers: dict[str, str] | None = None) -> int:
+        sent = {**(headers if headers is not None else channel), "X-Chat-Client": conversation}
+        return int(client.get(f"/api/status/{ref}", params={"email": CITIZEN_EMAIL}, headers=sent).status_code)
+
+    for _ in range(10):
+        assert ask("conversation-1", new_reference()) == 404
+    assert ask("conversation-1", new_reference()) == 429
+    assert ask("conversation-2", reference) == 200
+    # Without a channel token the header is ignored: the address is the key, and it is now limited.
+    for _ in range(10):
+        ask("anyone", new_reference(), headers={})
+    assert ask("someone-new", reference, headers={}) == 429

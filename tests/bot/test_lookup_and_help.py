@@ -78,3 +78,14 @@ def test_unclear_messages_get_help_and_the_second_in_a_row_offers_a_person(bot_s
     assert "Make a complaint" in second.buttons
     person = chat.say("can I talk to a real person")
     assert bot_stack.council_phone in person.text
+
+
+def test_one_persons_failed_lookups_do_not_lock_out_another_chat_user(bot_stack: Stack) -> None:
+    """Every chat lookup reaches the API from the action server: the limit must count each conversation apart."""
+    guesser = bot_stack.conversation()
+    for _ in range(11):
+        guesser.script("where is my case", "FB-0000-0000", "nobody@example.org")
+    assert "too many unsuccessful attempts" in guesser.transcript[-1]
+    opened = bot_stack.open_case(text="The bus is late.", contact={"email": "ash@example.org"})
+    answer = bot_stack.conversation().script("where is my case", opened["reference"], "ash@example.org").text
+    assert f"{opened['reference']} is at stage 1" in answer
