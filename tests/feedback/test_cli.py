@@ -545,3 +545,16 @@ def test_the_crt_accepts_and_overrides_suggestions_from_the_shell(
     ]
     assert not detail["needs_review"]
     assert_clear_failure(run("case", "accept", reference, "--head", "service", "--as", ADMISSIONS), "no case")
+
+
+def test_run_without_the_assistants_model_says_how_to_train_it(tmp_path: Path) -> None:
+    """`feedback run` checks the assistant can start before starting anything, and says what to do."""
+    config = write_config(tmp_path, bot={"model": str(tmp_path / "missing.tar.gz")})
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+
+    result = runner.invoke(main, ["--config", str(config), "run"])
+
+    assert result.exit_code == 1
+    assert "missing.tar.gz is missing: run `make bot-model` to train it" in result.output
+    assert "Traceback" not in result.output

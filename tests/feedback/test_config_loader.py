@@ -272,6 +272,9 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], object], list[str]]] = [
     ),
     ("closure not a date", lambda c: c["calendar"].update(extra_closures=["Christmas"]), ["calendar.extra_closures.0"]),
     ("section as a list", lambda c: c.update(web=[1, 2]), ["web"]),
+    ("bot ports clash", lambda c: c["bot"].update(action_port=c["bot"]["port"]), ["bot", "action_port must differ"]),
+    ("bot url not http", lambda c: c["bot"].update(public_url="rasa.example"), ["bot.public_url"]),
+    ("front door number empty", lambda c: c["bot"].update(front_door_phone=""), ["bot.front_door_phone"]),
     ("null section", lambda c: c.update(procedures=None), ["procedures"]),
 ]
 
@@ -465,3 +468,13 @@ def test_loaded_settings_build_an_application(write_config: WriteConfig, tmp_pat
         assert application.service.calendar.is_working_day(date(2026, 12, 30))
     finally:
         application.close()
+
+
+# --- the chat assistant ----------------------------------------------------------------------------------------
+
+
+def test_the_assistants_model_path_is_anchored_to_the_config_file(write_config: WriteConfig, tmp_path: Path) -> None:
+    settings = load_settings(write_config(), environ={})
+
+    assert settings.bot.model == tmp_path / "bot" / "models" / "feedback.tar.gz"
+    assert load_settings(environ={}).bot.model == DEFAULT_CONFIG_PATH.parent / "bot" / "models" / "feedback.tar.gz"
