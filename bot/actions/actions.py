@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import api, texts
+from actions import api, parse, texts
 from actions.config import load
 
 logger = logging.getLogger(__name__)
@@ -89,12 +89,23 @@ class ActionStartFeedback(Action):
             *_reset(FEEDBACK_SLOTS),
             SlotSet("case_type", TYPE_FOR_INTENT.get(_intent(tracker) or "")),
         ]
+        if parse.danger_now(text):
+            events += urgent(dispatcher, tracker)
         if len(text.split()) >= ACCOUNT_MIN_WORDS:
-            events.append(SlotSet("description", text))
+            events.append(SlotSet("description", parse.clean_text(text)))
             dispatcher.utter_message(
                 text="Thank you for telling me. I'll ask a few questions so it reaches the right team."
             )
         return events
+
+
+def urgent(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The emergency routes, said first, and the case marked urgent for the children's front door."""
+    dispatcher.utter_message(text=texts.emergency(load()))
+    return [
+        SlotSet("urgent", True),
+        SlotSet("service_label", tracker.get_slot("service_label") or "childrens_initial_response"),
+    ]
 
 
 class ActionEmergency(Action):
@@ -104,17 +115,11 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        config = load()
-        dispatcher.utter_message(text=texts.emergency(config))
-        said = (tracker.latest_message.get("text") or "").strip()
+        events: list[EventType] = urgent(dispatcher, tracker)
+        said = parse.clean_text(tracker.latest_message.get("text") or "")
         before = tracker.get_slot("description")
         description = f"{before}\n\n{said}" if before and said and said not in before else (before or said)
-        events: list[EventType] = [
-            *_reset(LOOKUP_SLOTS),
-            SlotSet("urgent", True),
-            SlotSet("description", description or None),
-            SlotSet("service_label", tracker.get_slot("service_label") or "childrens_initial_response"),
-        ]
+        events += [*_reset(LOOKUP_SLOTS), SlotSet("description", description or None)]
         if tracker.active_loop_name not in (None, "feedback_form"):
             events.append(ActiveLoop(None))
         dispatcher.utter_message(text=texts.after_emergency())
@@ -268,6 +273,9 @@ class ActionFallback(Action):
                 misses += 1
             else:
                 break
+        if parse.danger_now(tracker.latest_message.get("text") or ""):
+            # Not understood, but it says a child is at risk now: the emergency routes come first regardless.
+            dispatcher.utter_message(text=texts.emergency(load()))
         dispatcher.utter_message(text=texts.fallback(load(), twice=misses >= 2), buttons=texts.MAIN_BUTTONS)
         return []
 

@@ -81,6 +81,11 @@ class ValidateFeedbackForm(FormValidationAction):
                 "afterwards, quoting your reference."
             )
             return {"description": None}
+        if parse.danger_now(text) and not tracker.get_slot("urgent"):
+            # The classifier read it as an ordinary answer, but it says a child is at risk now.
+            dispatcher.utter_message(text=texts.emergency(load()))
+            label = tracker.get_slot("service_label") or "childrens_initial_response"
+            return {"description": text, "urgent": True, "service_label": label}
         return {"description": text}
 
     def validate_complainant_role(

@@ -328,3 +328,34 @@ def no_email(text: str) -> bool:
             "no address",
         )
     )
+
+
+# A safety net under the NLU for "a child is at risk of harm now": a message the classifier did not read as
+# danger still gets the emergency routes first when it says so in plain words. Narrow on purpose (harm
+# *and* now, or a phrase that is always urgent), so a complaint about something past is not flagged urgent.
+ALWAYS_URGENT = (
+    "in danger",
+    "not safe",
+    "isn't safe",
+    "is not safe",
+    "being abused",
+    "being hurt",
+    "being beaten",
+    "being hit",
+    "going to hurt",
+    "going to kill",
+    "threatening to hurt",
+    "threatening to kill",
+    "left home alone",
+    "left alone in the house",
+    "left alone in the flat",
+)
+HARM = ("hurt", "hit", "hits", "hitting", "beat", "abus", "attack", "kill", "assault")
+NOW = ("right now", "tonight", "at the moment", "as we speak")
+
+
+def danger_now(text: str) -> bool:
+    said = words(text)
+    if any(phrase in said for phrase in ALWAYS_URGENT):
+        return True
+    return any(_has(said, harm) for harm in HARM) and any(_has(said, now) for now in NOW)

@@ -58,7 +58,9 @@ def tail(log: Path, lines: int = 40) -> str:
 
 
 @contextmanager
-def running(argv: list[str], *, env: dict[str, str], log: Path, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    argv: list[str], *, env: dict[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real process, stopped (terminate, then kill) however the block ends."""
     with log.open("wb") as out:
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)

@@ -50,7 +50,9 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     rasa = assistant.rasa_server(settings)
     with (
         running([*FEEDBACK, "serve", "--api-only"], env=env, log=folder / "api.log") as api_process,
-        running(actions.argv, env={**env, **actions.env}, cwd=actions.cwd, log=folder / "actions.log") as actions_process,
+        running(
+            actions.argv, env={**env, **actions.env}, cwd=actions.cwd, log=folder / "actions.log"
+        ) as actions_process,
         running(rasa.argv, env={**env, **rasa.env}, cwd=rasa.cwd, log=folder / "rasa.log") as rasa_process,
     ):
         wait_until_answers(f"{api_url}/api/health", api_process, folder / "api.log", 60)

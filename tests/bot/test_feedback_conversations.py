@@ -34,7 +34,9 @@ def test_a_complaint_in_own_words_becomes_a_case_with_reference_next_steps_and_d
     assert (case.channel, case.type, case.procedure, case.stage) == ("web_chat", "complaint", "corporate", 1)
     assert (case.complainant_role, case.on_behalf_of_child, case.child_consents) == ("parent_carer", True, True)
     assert case.service == "school_transport" and not case.urgent
-    assert case.contact is not None and case.contact.email == "jo.bloggs@example.org" and case.contact.name == "Jo Bloggs"
+    assert (
+        case.contact is not None and case.contact.email == "jo.bloggs@example.org" and case.contact.name == "Jo Bloggs"
+    )
     assert stored.messages == [BUS]
     assert case.due_on is not None and f"You will hear from us by {long_date(case.due_on)}." in done.text
     assert "corporate complaints procedure" in done.text and "acknowledge it within 5 working days" in done.text
@@ -45,18 +47,25 @@ def test_a_part_can_be_corrected_before_sending_and_only_that_part_changes(bot_s
     _through_to_summary(chat, email="jo.old@example.org")
     which = chat.say("Change something")
     assert "Which part" in which.text and "Contact details" in which.buttons
-    again = chat.script("Change the contact details", "Yes, reply to me", "Jo Bloggs", "jo.new@example.org", "07700 900123")
+    again = chat.script(
+        "Change the contact details", "Yes, reply to me", "Jo Bloggs", "jo.new@example.org", "07700 900123"
+    )
     assert "jo.new@example.org, 07700 900123" in again.text and "jo.old" not in again.text
     reference = chat.say("Yes").reference
     assert reference, chat.transcript
     case = bot_stack.case(reference).case
-    assert case.contact is not None and (case.contact.email, case.contact.phone) == ("jo.new@example.org", "07700900123")
+    assert case.contact is not None and (case.contact.email, case.contact.phone) == (
+        "jo.new@example.org",
+        "07700900123",
+    )
     assert case.on_behalf_of_child and case.child_consents  # untouched by the correction
 
 
 def test_a_young_person_complaining_about_social_care_gets_the_statutory_procedure(bot_stack: Stack) -> None:
     chat = bot_stack.conversation()
-    chat.script("I want to make a complaint", "My social worker has cancelled every visit since September and never rings back")
+    chat.script(
+        "I want to make a complaint", "My social worker has cancelled every visit since September and never rings back"
+    )
     summary = chat.script("I'm the young person", "my social worker", "yes", "Sam", "sam@example.org", "no")
     assert "You are: the young person" in summary.text, chat.transcript
     done = chat.say("yes")

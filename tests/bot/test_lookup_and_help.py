@@ -8,7 +8,9 @@ from intake.replies import long_date
 
 
 def test_where_is_my_case_answers_stage_team_and_date_with_the_right_details(bot_stack: Stack) -> None:
-    opened = bot_stack.open_case(text="The EHCP review is late.", contact={"email": "kim@example.org"}, service="sendar")
+    opened = bot_stack.open_case(
+        text="The EHCP review is late.", contact={"email": "kim@example.org"}, service="sendar"
+    )
     chat = bot_stack.conversation()
     assert "reference" in chat.say("where's my complaint up to?").text
     assert "email" in chat.say(f"it's {opened['reference'].lower().replace('-', ' ')}").text
@@ -43,7 +45,9 @@ def test_how_complaints_work_explains_the_procedure_that_applies(bot_stack: Stac
     statutory = bot_stack.conversation().script("how do complaints work", "yes").text
     assert "set by law" in statutory and "Stage 3" in statutory and "30 working days" in statutory
     corporate = bot_stack.conversation().script("what are the stages of a complaint", "No, something else").text
-    assert "two stages" in corporate and "Stage 3" not in corporate and "acknowledge your complaint within 5" in corporate
+    assert (
+        "two stages" in corporate and "Stage 3" not in corporate and "acknowledge your complaint within 5" in corporate
+    )
 
 
 def test_a_child_in_danger_gets_the_emergency_routes_first_and_the_case_is_urgent(bot_stack: Stack) -> None:
@@ -89,3 +93,24 @@ def test_one_persons_failed_lookups_do_not_lock_out_another_chat_user(bot_stack:
     opened = bot_stack.open_case(text="The bus is late.", contact={"email": "ash@example.org"})
     answer = bot_stack.conversation().script("where is my case", opened["reference"], "ash@example.org").text
     assert f"{opened['reference']} is at stage 1" in answer
+
+
+def test_the_socketio_channel_is_open_for_a_richer_widget(bot_stack: Stack) -> None:
+    """credentials.yml enables socket.io beside REST: its handshake answers with a session id."""
+    import httpx
+
+    handshake = httpx.get(f"{bot_stack.rasa_url}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10)
+    assert handshake.status_code == 200 and '"sid"' in handshake.text
+
+
+def test_danger_written_into_the_account_gets_the_emergency_routes_first_however_it_is_classified(
+    bot_stack: Stack,
+) -> None:
+    """Whether the classifier reads it as danger or as an ordinary answer, the routes come before any question."""
+    chat = bot_stack.conversation()
+    chat.say("I want to make a complaint")
+    told = chat.say("My stepdad is hitting my little brother right now and nobody from the council has come")
+    assert told.texts[0].startswith("If a child is in immediate danger, call 999 now."), chat.transcript
+    done = chat.script("I'm the young person", "Stay anonymous", "yes")
+    case = bot_stack.case(done.reference or "").case
+    assert case.urgent and case.service == "childrens_initial_response" and case.contact is None
