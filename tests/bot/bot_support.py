@@ -75,6 +75,30 @@ def running(
             process.wait(timeout=10)
 
 
+class ApiServer:
+    """`feedback serve --api-only` that a test may stop and start again (the API going down mid-conversation)."""
+
+    def __init__(self, env: dict[str, str], log: Path, health_url: str) -> None:
+        self.env, self.log, self.health_url = env, log, health_url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [*FEEDBACK, "serve", "--api-only"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_until_answers(self.health_url, self.process, self.log, 60)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
 @dataclass(frozen=True)
 class Stack:
     api_url: str
@@ -83,6 +107,7 @@ class Stack:
     sessions: sessionmaker[Session]
     front_door_phone: str
     council_phone: str
+    api: ApiServer
 
     @property
     def chat_url(self) -> str:

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from bot_support import FEEDBACK, Stack, environment, free_port, running, wait_until_answers
+from bot_support import FEEDBACK, ApiServer, Stack, environment, free_port, running, wait_until_answers
 
 from feedback import assistant
 from feedback.settings import load_settings
@@ -48,18 +48,18 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     subprocess.run([*FEEDBACK, "db", "upgrade"], env=env, check=True, capture_output=True)
     actions = assistant.action_server(settings, api_url=api_url, channel_token=token)
     rasa = assistant.rasa_server(settings)
+    api = ApiServer(env, folder / "api.log", f"{api_url}/api/health")
     with (
-        running([*FEEDBACK, "serve", "--api-only"], env=env, log=folder / "api.log") as api_process,
         running(
             actions.argv, env={**env, **actions.env}, cwd=actions.cwd, log=folder / "actions.log"
         ) as actions_process,
         running(rasa.argv, env={**env, **rasa.env}, cwd=rasa.cwd, log=folder / "rasa.log") as rasa_process,
     ):
-        wait_until_answers(f"{api_url}/api/health", api_process, folder / "api.log", 60)
-        wait_until_answers(actions.ready_url, actions_process, folder / "actions.log", RASA_START_SECONDS)
-        wait_until_answers(rasa.ready_url, rasa_process, folder / "rasa.log", RASA_START_SECONDS)
         engine = make_engine(database_url)
         try:
+            api.start()
+            wait_until_answers(actions.ready_url, actions_process, folder / "actions.log", RASA_START_SECONDS)
+            wait_until_answers(rasa.ready_url, rasa_process, folder / "rasa.log", RASA_START_SECONDS)
             yield Stack(
                 api_url=api_url,
                 rasa_url=rasa_url,
@@ -67,6 +67,8 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 sessions=session_factory(engine),
                 front_door_phone=settings.bot.front_door_phone,
                 council_phone=settings.council.phone,
+                api=api,
             )
         finally:
+            api.stop()
             engine.dispose()

@@ -144,3 +144,19 @@ def test_stop_sends_nothing_and_start_again_clears_the_form(bot_stack: Stack) ->
     # The form is gone: a yes now is not taken as an answer to a question that is no longer asked.
     assert "Does the child know" not in chat.say("hello").text
     assert bot_stack.case_count() == before
+
+
+def test_when_the_api_is_down_the_person_is_told_and_nothing_is_lost(bot_stack: Stack) -> None:
+    chat = bot_stack.conversation()
+    _through_to_summary(chat, email="kept@example.org")
+    bot_stack.api.stop()
+    try:
+        failed = chat.say("Yes, send it")
+    finally:
+        bot_stack.api.start()
+    assert "couldn't send it just now" in failed.text and "Nothing you told me is lost" in failed.text
+    assert "Shall I send it?" in failed.text and BUS in failed.text  # the summary is back, whole
+    done = chat.say("yes")
+    case = bot_stack.case(done.reference or "").case
+    assert case.contact is not None and case.contact.email == "kept@example.org"
+    assert bot_stack.case(case.reference).messages == [BUS]
