@@ -132,6 +132,12 @@ class ActionSubmitFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         slots = {slot: tracker.get_slot(slot) for slot in (*FEEDBACK_SLOTS, "urgent")}
+        if not slots["description"] or slots["confirmed"] is not True:
+            # Only a confirmed summary is sent: a second "yes" (a double click) must not open another case.
+            dispatcher.utter_message(
+                text="There is nothing waiting to be sent. How else can I help?", buttons=texts.MAIN_BUTTONS
+            )
+            return []
         body = case_body(slots)
         try:
             opened = await api.open_case(body)

@@ -160,3 +160,13 @@ def test_when_the_api_is_down_the_person_is_told_and_nothing_is_lost(bot_stack: 
     case = bot_stack.case(done.reference or "").case
     assert case.contact is not None and case.contact.email == "kept@example.org"
     assert bot_stack.case(case.reference).messages == [BUS]
+
+
+def test_a_second_yes_after_sending_opens_no_second_case(bot_stack: Stack) -> None:
+    chat = bot_stack.conversation()
+    _through_to_summary(chat)
+    assert chat.say("Yes, send it").reference
+    count = bot_stack.case_count()
+    again = chat.say("Yes, send it")
+    assert again.reference is None and bot_stack.case_count() == count
+    assert "nothing waiting to be sent" in again.text or "didn't understand" in again.text, chat.transcript
