@@ -34,6 +34,7 @@ FEEDBACK_SLOTS = (
     "contact_email",
     "contact_phone",
     "confirmed",
+    "more",
     "fix_part",
 )
 LOOKUP_SLOTS = ("lookup_reference", "lookup_email")

@@ -64,6 +64,8 @@ class ValidateFeedbackForm(FormValidationAction):
         needed += ["wants_reply"] if urgent else ["service", "wants_reply"]
         if tracker.get_slot("wants_reply") is not False:
             needed += ["contact_name", "contact_email", "contact_phone"]
+        if tracker.get_slot("fix_part") == "append":
+            needed.append("more")
         needed.append("confirmed")
         return needed
 
@@ -202,10 +204,29 @@ class ValidateFeedbackForm(FormValidationAction):
             )
         return {"contact_phone": None}
 
+    def validate_more(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """More to what happened: added after it, so a long account can come in several messages."""
+        more = parse.clean_text(str(value or ""))
+        if not more:
+            dispatcher.utter_message(text="I didn't catch anything there. What would you like to add?")
+            return {"more": None}
+        combined = f"{tracker.get_slot('description') or ''}\n\n{more}".strip()
+        if len(combined) > parse.MAX_TEXT_CHARS:
+            dispatcher.utter_message(
+                text=f"With that it would be longer than I can send ({parse.MAX_TEXT_CHARS:,} characters), so "
+                "I've kept what you had. You can email the rest to us afterwards, quoting your reference."
+            )
+            return {"more": None, "fix_part": None}
+        return {"description": combined, "more": None, "fix_part": None}
+
     def validate_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         said = str(value or "")
+        if parse.wants_to_add(said):
+            return {"confirmed": None, "fix_part": "append"}
         parts = parse.parts_to_change(said)
         if parts:
             cleared: Slots = {"confirmed": None, "fix_part": None}

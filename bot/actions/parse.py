@@ -299,6 +299,12 @@ def reference(text: str) -> str | None:
     return f"FB-{body[:4]}-{body[4:]}"
 
 
+def wants_to_add(text: str) -> bool:
+    """ "Add more", "I want to add something": more to what happened, not a change to it."""
+    said = words(text)
+    return _has(said, "add") or "something else to say" in said or "say more" in said
+
+
 def parts_to_change(text: str) -> list[str]:
     said = words(text)
     return [part for part, phrases in PARTS.items() if any(phrase in said for phrase in phrases)]

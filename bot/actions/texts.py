@@ -32,6 +32,7 @@ MAIN_BUTTONS = [
 ]
 CONFIRM_BUTTONS = [
     {"title": "Yes, send it", "payload": "Yes, send it"},
+    {"title": "Add more", "payload": "I want to add more"},
     {"title": "Change something", "payload": "Change something"},
 ]
 PART_BUTTONS = [

@@ -170,3 +170,14 @@ def test_a_second_yes_after_sending_opens_no_second_case(bot_stack: Stack) -> No
     again = chat.say("Yes, send it")
     assert again.reference is None and bot_stack.case_count() == count
     assert "nothing waiting to be sent" in again.text or "didn't understand" in again.text, chat.transcript
+
+
+def test_a_long_account_can_come_in_several_messages(bot_stack: Stack) -> None:
+    chat = bot_stack.conversation()
+    _through_to_summary(chat)
+    asked = chat.say("I want to add more")
+    assert "What would you like to add?" in asked.text
+    summary = chat.say("It happened again on Friday and my son missed his maths exam.")
+    assert "Shall I send it?" in summary.text and "Add more" in summary.buttons
+    case = bot_stack.case(chat.say("yes").reference or "")
+    assert case.messages == [f"{BUS}\n\nIt happened again on Friday and my son missed his maths exam."]
