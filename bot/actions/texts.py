@@ -26,7 +26,9 @@ SUMMARY_QUOTE_CHARS = 300
 
 MAIN_BUTTONS = [
     {"title": "Make a complaint", "payload": "I want to make a complaint"},
-    {"title": "Compliment, comment or question", "payload": "I have some feedback"},
+    {"title": "Pay a compliment", "payload": "I'd like to pay a compliment"},
+    {"title": "Ask a question", "payload": "I have a question"},
+    {"title": "Leave a comment", "payload": "I want to leave a comment"},
     {"title": "Where is my case?", "payload": "Where is my case?"},
     {"title": "How do complaints work?", "payload": "How do complaints work?"},
 ]
