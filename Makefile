@@ -80,7 +80,7 @@ bot-nlu-report: $(BOT_VENV)/.installed
 	@mkdir -p bot/reports/nlu-cv
 	cd bot && $(BOT_RASA) test nlu --nlu data/nlu.yml --config config.yml --cross-validation --folds 3 \
 		--out reports/nlu-cv >reports/nlu-cv/run.log 2>&1 || { tail -40 reports/nlu-cv/run.log; exit 1; }
-	@grep -A6 "Intent evaluation results" bot/reports/nlu-cv/run.log | head -20 || true
+	@grep -E "test (Accuracy|F1-score|Precision)" bot/reports/nlu-cv/run.log | sed "s/.*rasa.nlu.test  - //"
 
 # Headless Chromium and its driver for the chat page's end-to-end test (Debian's packages; we are root).
 browser:
