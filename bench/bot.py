@@ -129,7 +129,7 @@ def _stack(folder: Path) -> Iterator[str]:
     assistant.check_installed(settings.bot)
     subprocess.run([*FEEDBACK, "db", "upgrade"], env=env, check=True, capture_output=True)
     actions = assistant.action_server(settings, api_url=api_url, channel_token=token)
-    rasa = assistant.rasa_server(settings)
+    rasa = assistant.rasa_server(settings, runtime_dir=folder)
     with ExitStack() as stack:
         for argv, extra, cwd in (
             ([*FEEDBACK, "serve", "--api-only"], {}, None),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import yaml
+
 from feedback.settings import BotSettings, Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,22 +60,40 @@ def action_server(settings: Settings, *, api_url: str, channel_token: str) -> Co
     return Command(argv, BOT_DIR, env, f"http://{bot.host}:{bot.action_port}/health")
 
 
-def rasa_server(settings: Settings, *, api_token: str | None = None) -> Command:
+def rasa_server(settings: Settings, *, runtime_dir: Path, api_token: str | None = None) -> Command:
     """`rasa run` with the REST and socket.io channels, answering the chat page's origin only.
 
     Rasa's own HTTP API (--enable-api: trackers, model replacement) is locked with a token nobody is given
     unless they pass one: conversations hold personal details, and the chat needs only the channels.
+    With `bot.tracker_store` set, an endpoints file naming it is written to `runtime_dir` (it may hold a
+    database password, so it is private to its owner and kept out of bot/).
     """
     bot = settings.bot
+    endpoints = BOT_DIR / "endpoints.yml"
+    if bot.tracker_store:
+        endpoints = _endpoints_with_tracker_store(bot.tracker_store, runtime_dir)
     argv = [
         str(RASA), "run", "--enable-api", "--auth-token", api_token or secrets.token_urlsafe(32),
         "--model", str(bot.model), "--interface", bot.host, "--port", str(bot.port),
-        "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml", "--endpoints", str(endpoints),
         "--cors", _origin(settings.web.public_url), "--quiet",
     ]  # fmt: skip
     env = {**QUIET, "ACTION_SERVER_URL": f"http://{bot.host}:{bot.action_port}/webhook"}
     # "/" answers only once the model is loaded: Rasa loads it before it starts serving.
     return Command(argv, BOT_DIR, env, f"http://{bot.host}:{bot.port}/")
+
+
+def _endpoints_with_tracker_store(url: str, runtime_dir: Path) -> Path:
+    """bot/endpoints.yml plus Rasa's SQL tracker store at `url` (Rasa takes a full URL as its `url`)."""
+    endpoints = yaml.safe_load((BOT_DIR / "endpoints.yml").read_text())
+    dialect = "sqlite" if url.startswith("sqlite:") else "postgresql"
+    endpoints["tracker_store"] = {"type": "SQL", "dialect": dialect, "url": url}
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    path = runtime_dir / "bot-endpoints.yml"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(yaml.safe_dump(endpoints))
+    return path
 
 
 def _origin(url: str) -> str:

@@ -131,6 +131,10 @@ class BotSettings(_Section):
     # Children's front door (Children's Initial Response): the assistant gives it, with 999, to anyone who
     # says a child is at risk of harm now.
     front_door_phone: str = Field("01234 567000", min_length=6, max_length=40)
+    # Where Rasa keeps conversations: unset, in the Rasa server's memory (lost on restart, one instance);
+    # a sqlite:///path or postgresql://user@host:port/database URL for Rasa's SQL tracker store, which
+    # conversations survive and several Rasa instances can share (with Rasa's Redis lock store).
+    tracker_store: str | None = Field(None, pattern=r"^(sqlite:///|postgresql://)\S+$")
 
     @model_validator(mode="after")
     def _two_ports(self) -> BotSettings:
@@ -202,6 +206,12 @@ def _anchor_relative_paths(settings: Settings, base: Path) -> Settings:
     if not settings.bot.model.is_absolute():
         settings = settings.model_copy(
             update={"bot": settings.bot.model_copy(update={"model": base / settings.bot.model})}
+        )
+    tracker = settings.bot.tracker_store
+    if tracker and tracker.startswith("sqlite:///") and not tracker.startswith("sqlite:////"):
+        anchored_tracker = f"sqlite:///{base / tracker.removeprefix('sqlite:///')}"
+        settings = settings.model_copy(
+            update={"bot": settings.bot.model_copy(update={"tracker_store": anchored_tracker})}
         )
     sink = settings.mail.sink_directory
     if not sink.is_absolute():

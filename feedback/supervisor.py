@@ -68,7 +68,7 @@ def run_stack(settings: Settings, config: Path | None) -> int:
         ),
     ]
     if settings.bot.enabled:
-        parts += _assistant_parts(settings, web, channel_token)
+        parts += _assistant_parts(settings, web, channel_token, _var(config))
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -99,14 +99,14 @@ def run_stack(settings: Settings, config: Path | None) -> int:
         _stop_all(parts)
 
 
-def _assistant_parts(settings: Settings, web: str, channel_token: str) -> list[Part]:
+def _assistant_parts(settings: Settings, web: str, channel_token: str, var: Path) -> list[Part]:
     """The Rasa server and its action server, from the assistant's own environment (.venv-bot)."""
     try:
         assistant.check_installed(settings.bot)
     except assistant.AssistantUnavailable as error:
         raise click.ClickException(f"{error} (or set bot.enabled: false)") from None
     actions = assistant.action_server(settings, api_url=web, channel_token=channel_token)
-    rasa = assistant.rasa_server(settings)
+    rasa = assistant.rasa_server(settings, runtime_dir=var)
     chat = settings.web.public_url.rstrip("/") + "/chat"
     return [
         Part("assistant's action server", actions.argv, actions.ready_url, cwd=actions.cwd, env=actions.env,
@@ -126,8 +126,7 @@ def _environment(settings: Settings, config: Path | None) -> tuple[dict[str, str
     env = dict(os.environ)
     if config is not None:
         env["FEEDBACK_CONFIG"] = str(config)
-    var = (config or DEFAULT_CONFIG_PATH).resolve().parent / "var"
-    var.mkdir(exist_ok=True)
+    var = _var(config)
     token_file = var / "channel-token"
     if not token_file.exists():
         token_file.write_text(secrets.token_urlsafe(32))
@@ -137,6 +136,13 @@ def _environment(settings: Settings, config: Path | None) -> tuple[dict[str, str
         return env, settings.web.channel_tokens[0]
     env["FEEDBACK_WEB__CHANNEL_TOKENS"] = f"[{generated}]"
     return env, generated
+
+
+def _var(config: Path | None) -> Path:
+    """var/ beside the config file: runtime files (the channel token, the assistant's endpoints)."""
+    var = (config or DEFAULT_CONFIG_PATH).resolve().parent / "var"
+    var.mkdir(exist_ok=True)
+    return var
 
 
 def _wait_ready(part: Part, stopping: Callable[[], bool]) -> None:

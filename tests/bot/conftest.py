@@ -47,7 +47,7 @@ def bot_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip(str(error))
     subprocess.run([*FEEDBACK, "db", "upgrade"], env=env, check=True, capture_output=True)
     actions = assistant.action_server(settings, api_url=api_url, channel_token=token)
-    rasa = assistant.rasa_server(settings)
+    rasa = assistant.rasa_server(settings, runtime_dir=folder)
     api = ApiServer(env, folder / "api.log", f"{api_url}/api/health")
     with (
         running(

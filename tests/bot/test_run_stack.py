@@ -1,4 +1,5 @@
-"""`feedback run` (what `make run` starts): every part up, the chat URL printed, a chat answered, Ctrl-C stops all.
+"""`feedback run` (what `make run` starts): every part up, the chat URL printed, a chat answered and kept in
+Rasa's SQL tracker store, Ctrl-C stops all.
 
 The whole stack on free ports from a temporary config.yml: mail sink, API + email channel, the assistant's
 action server and the Rasa server. Slow (Rasa loads TensorFlow and the model), so it is one test.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import queue
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -33,6 +35,7 @@ def _config(folder: Path) -> tuple[Path, dict[str, int]]:
         public_url=f"http://127.0.0.1:{ports['rasa']}",
         action_port=ports["actions"],
         model=str(REPO / "bot" / "models" / "feedback.tar.gz"),
+        tracker_store="sqlite:///var/conversations.db",
     )
     path = folder / "config.yml"
     path.write_text(yaml.safe_dump(config))
@@ -83,6 +86,11 @@ def test_feedback_run_starts_the_assistant_prints_the_chat_url_and_stops_everyth
         assert page.status_code == 200 and webhook in page.text
         answer = httpx.post(webhook, json={"sender": "run-test", "message": "hello"}, timeout=60).json()
         assert "feedback assistant" in answer[0]["text"]
+        # Conversations are in Rasa's SQL tracker store, beside the config, not only in Rasa's memory.
+        with sqlite3.connect(tmp_path / "var" / "conversations.db") as store:
+            stored = store.execute("SELECT count(*) FROM events WHERE sender_id = 'run-test'").fetchone()[0]
+        assert stored > 0
+        assert (tmp_path / "var" / "bot-endpoints.yml").stat().st_mode & 0o077 == 0
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=60)

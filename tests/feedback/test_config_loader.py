@@ -275,6 +275,7 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], object], list[str]]] = [
     ("bot ports clash", lambda c: c["bot"].update(action_port=c["bot"]["port"]), ["bot", "action_port must differ"]),
     ("bot url not http", lambda c: c["bot"].update(public_url="rasa.example"), ["bot.public_url"]),
     ("front door number empty", lambda c: c["bot"].update(front_door_phone=""), ["bot.front_door_phone"]),
+    ("tracker store not a url", lambda c: c["bot"].update(tracker_store="redis://x"), ["bot.tracker_store"]),
     ("null section", lambda c: c.update(procedures=None), ["procedures"]),
 ]
 
@@ -478,3 +479,13 @@ def test_the_assistants_model_path_is_anchored_to_the_config_file(write_config: 
 
     assert settings.bot.model == tmp_path / "bot" / "models" / "feedback.tar.gz"
     assert load_settings(environ={}).bot.model == DEFAULT_CONFIG_PATH.parent / "bot" / "models" / "feedback.tar.gz"
+
+
+def test_a_relative_sqlite_tracker_store_is_anchored_and_others_are_left_alone(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    relative = write_config(lambda config: config["bot"].update(tracker_store="sqlite:///var/conversations.db"))
+    assert load_settings(relative, environ={}).bot.tracker_store == f"sqlite:///{tmp_path / 'var' / 'conversations.db'}"
+    server = "postgresql://rasa@127.0.0.1:5432/conversations"
+    assert load_settings(relative, environ={"FEEDBACK_BOT__TRACKER_STORE": server}).bot.tracker_store == server
+    assert load_settings(write_config(), environ={}).bot.tracker_store is None
