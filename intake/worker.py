@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +23,17 @@ log = logging.getLogger(__name__)
 
 
 class MailWorker:
-    def __init__(self, sessions: sessionmaker[Session], processor: MailProcessor) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        processor: MailProcessor,
+        on_processed: Callable[[], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.processor = processor
         self.wake = threading.Event()
+        # Called after a pass that committed something (the classification worker's wake-up).
+        self.on_processed = on_processed
 
     def run_once(self) -> bool:
         """Process the oldest waiting message; False when there is none."""
@@ -58,7 +66,8 @@ class MailWorker:
         """Work until `stop` is set: drain, then sleep until woken by the listener or the poll interval."""
         while not stop.is_set():
             try:
-                self.drain()
+                if self.drain() and self.on_processed is not None:
+                    self.on_processed()
             except Exception:
                 # The store is unreachable: messages stay safely queued; try again after the interval.
                 log.exception("intake worker could not reach the store")

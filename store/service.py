@@ -361,6 +361,28 @@ class CaseService:
         self.apply_procedure(session, case, procedure)  # type: ignore[arg-type]
         audit.record(session, actor, "case.procedure_changed", case.id, previous=previous, new=procedure)
 
+    def route_urgently(self, session: Session, case: Case, actor: Actor, *, service: str, reason: str) -> bool:
+        """Mark the case urgent and hand it to `service`'s team now, ahead of any review.
+
+        For text suggesting a child is at risk: it cannot wait in the CRT's queue. An open stage 1 case
+        moves team; a later stage stays with the CRT (who own it) but is still marked urgent. Returns
+        whether the owner changed, so the caller knows whom to alert.
+        """
+        if service not in SERVICES:
+            raise InvalidRequest(f"unknown service {service!r}")
+        case.urgent = True
+        moved = False
+        team = self.team_for_service(service)
+        if case.status == "open" and case.stage == 1 and team != case.owner_team_id:
+            case.service = service
+            case.owner_team_id = team
+            case.assigned_staff = None
+            session.add(Assignment(case_id=case.id, stage=1, team_id=team, assigned_by=actor.name, reason=reason))
+            self.redecide_procedure(session, case)
+            moved = True
+        audit.record(session, actor, "case.urgent", case.id, service=service, moved=moved, reason=reason)
+        return moved
+
     # --- shared with store.review ---------------------------------------------------------------------
 
     def apply_procedure(self, session: Session, case: Case, procedure: Procedure) -> None:
