@@ -11,13 +11,18 @@ UV := $(BIN)/uv
 # Tests use a private PostgreSQL database that they create and drop; override to point elsewhere.
 export FEEDBACK_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install lint typecheck pytest lock bench clean
+# The classifiers' models are build outputs: retrained when the corpus, a config or the training code changes.
+MODELS := classifiers/build/models/.built
+MODEL_INPUTS := $(wildcard classifiers/data/*.jsonl classifiers/configs/*.cfg) \
+	$(addprefix classifiers/,corpus.py split.py train.py tokenizer.py thresholds.py metrics.py predict.py)
 
-run: install
+.PHONY: run test install models evaluate lint typecheck pytest lock bench clean
+
+run: install models
 	$(BIN)/feedback db upgrade
 	$(BIN)/feedback run --demo-token alex.morgan@council.example
 
-test: install lint typecheck pytest
+test: install lint typecheck pytest evaluate
 
 install: $(VENV)/.installed $(BOT_VENV)/.installed
 
@@ -35,6 +40,16 @@ $(BOT_VENV)/.installed: bot/requirements.txt | $(VENV)/.installed
 	$(UV) pip install --quiet --python $(BOT_VENV)/bin/python -r bot/requirements.txt
 	touch $@
 
+models: $(MODELS)
+
+$(MODELS): $(MODEL_INPUTS) | $(VENV)/.installed
+	$(BIN)/feedback classifiers train
+	touch $@
+
+# The held-out test split, scored once per build of the models: classifiers/build/report.md.
+evaluate: $(MODELS)
+	$(BIN)/feedback classifiers evaluate
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
@@ -44,7 +59,7 @@ typecheck: $(VENV)/.installed
 pytest: install
 	$(BIN)/pytest
 
-bench: install
+bench: install models
 	$(BIN)/python -m bench
 
 # Re-pin after editing requirements/*.in or bot/requirements.in.

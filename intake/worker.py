@@ -60,14 +60,15 @@ class MailWorker:
         handled = 0
         while self.run_once():
             handled += 1
+        if handled and self.on_processed is not None:
+            self.on_processed()
         return handled
 
     def run(self, stop: threading.Event, *, poll_seconds: float = 5.0) -> None:
         """Work until `stop` is set: drain, then sleep until woken by the listener or the poll interval."""
         while not stop.is_set():
             try:
-                if self.drain() and self.on_processed is not None:
-                    self.on_processed()
+                self.drain()
             except Exception:
                 # The store is unreachable: messages stay safely queued; try again after the interval.
                 log.exception("intake worker could not reach the store")
