@@ -222,6 +222,7 @@ def case() -> None:
 @click.option("--status", type=click.Choice(["open", "closed"]))
 @click.option("--team")
 @click.option("--review", is_flag=True, help="Only cases waiting for the CRT's review.")
+@click.option("--low-confidence", is_flag=True, help="Only cases with a suggestion below its review threshold.")
 @click.option("--overdue", is_flag=True, help="Only open cases past their due date.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50)
 @as_option
@@ -232,6 +233,7 @@ def case_list(
     status: str | None,
     team: str | None,
     review: bool,
+    low_confidence: bool,
     overdue: bool,
     limit: int,
     as_email: str,
@@ -243,6 +245,7 @@ def case_list(
         status=status,
         team_id=team,
         needs_review=True if review else None,
+        low_confidence=True if low_confidence else None,
         overdue_on=london_date(app.service.now()) if overdue else None,
         limit=limit,
     )
@@ -254,7 +257,9 @@ def case_list(
         return
     for s in summaries:
         due = s.due_on.isoformat() if s.due_on else "-"
-        click.echo(f"{s.reference}  {s.type:10} stage {s.stage}  {s.status:6}  due {due:10}  {s.team}")
+        flags = " ".join(flag for flag, on in (("URGENT", s.urgent), ("low-confidence", s.low_confidence)) if on)
+        line = f"{s.reference}  {s.type:10} stage {s.stage}  {s.status:6}  due {due:10}  {s.team}  {flags}"
+        click.echo(line.rstrip())
     click.echo(f"{len(summaries)} of {total} cases")
 
 

@@ -82,6 +82,8 @@ def test_classify_once_stores_suggestions_for_waiting_cases(run: Run, models_con
     shown = json.loads(run("case", "show", reference, "--as", CRT, "--json", config=models_config).stdout)
     assert {s["head"] for s in shown["suggestions"]} == set(HEADS)
     assert shown["urgent"] is True and shown["team"] == "childrens_initial_response"
+    listed = run("case", "list", "--review", "--as", CRT, config=models_config)
+    assert reference in listed.stdout and "URGENT" in listed.stdout
 
 
 def test_export_corrections_writes_overrides_as_masked_corpus_lines(run: Run, models_config: Path) -> None:
