@@ -18,7 +18,6 @@ from typing import Any
 
 SINGLE_COUNT = int(os.environ.get("BENCH_CLASSIFY_SINGLE", "1000"))
 ROUNDS = int(os.environ.get("BENCH_CLASSIFY_ROUNDS", "3"))
-ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def measure() -> dict[str, Any]:
@@ -66,7 +65,9 @@ def _rate(work: Any, count: int) -> float:
 
 
 def main() -> None:
-    env = {**os.environ, **ONE_THREAD}
+    from classifiers.train import SINGLE_THREAD
+
+    env = {**os.environ, **SINGLE_THREAD}
     child = subprocess.run(
         [sys.executable, "-c", "import json, bench.classify as b; print(json.dumps(b.measure()))"],
         env=env,
