@@ -1,0 +1,131 @@
+"""The scheduler: APScheduler 3 with its job store in our database, running the jobs on their schedules.
+
+Job definitions and next run times live in `jobs.jobstore_table` (APScheduler's SQLAlchemyJobStore), so a
+restart keeps the schedule: a run missed while down fires once at start-up (coalesce=True) if within
+`misfire_grace_seconds`, and never twice at once in a process (max_instances=1). Several schedulers may
+run against one PostgreSQL database: they may both fire a job, but every send is claimed under a unique
+key in the database, so nothing goes twice.
+
+APScheduler pickles a job's function by reference and its arguments, so the job is `run_job(name)`
+and reaches the process's runner through `install()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from jobs.runner import JobRunner
+from jobs.settings import JobsSettings, SimulationSettings
+from store.models import utcnow
+from store.workdays import LONDON
+
+log = logging.getLogger(__name__)
+
+_runner: JobRunner | None = None
+
+
+def install(runner: JobRunner) -> None:
+    global _runner
+    _runner = runner
+
+
+def run_job(name: str) -> None:
+    """What APScheduler calls (by reference); errors are logged and the next run tries again."""
+    if _runner is None:
+        raise RuntimeError("jobs.scheduler.install() was not called in this process")
+    try:
+        _runner.run(name)
+    except Exception:
+        log.exception("job %s failed; its next run will pick up what it left", name)
+        raise
+
+
+@dataclass(frozen=True)
+class SimulatedClock:
+    """Tests only: time that starts at `start` when the process starts and runs `speed` times faster."""
+
+    start: datetime
+    speed: float
+    began: datetime
+
+    @classmethod
+    def from_settings(cls, simulation: SimulationSettings) -> SimulatedClock:
+        return cls(simulation.start, simulation.speed, utcnow())
+
+    def __call__(self) -> datetime:
+        return self.start + (utcnow() - self.began) * self.speed
+
+
+def clock_for(jobs: JobsSettings) -> Callable[[], datetime]:
+    return SimulatedClock.from_settings(jobs.simulation) if jobs.simulation else utcnow
+
+
+def triggers(jobs: JobsSettings) -> dict[str, Any]:
+    """Each job's trigger: the deadline scans every few minutes, the digests weekly, the outbox often."""
+    if jobs.simulation is not None:
+        tick = IntervalTrigger(seconds=jobs.simulation.tick_seconds)
+        return {name: tick for name in ("reminders", "windows", "acknowledgements", "digests", "outbox")}
+    scan = IntervalTrigger(minutes=jobs.scan_every_minutes, timezone=LONDON)
+    digest = jobs.digest
+    return {
+        "reminders": scan,
+        "windows": scan,
+        "acknowledgements": scan,
+        "digests": CronTrigger(
+            day_of_week=digest.weekday, hour=digest.at.hour, minute=digest.at.minute, timezone=LONDON
+        ),
+        "outbox": IntervalTrigger(seconds=jobs.outbox_every_seconds, timezone=LONDON),
+    }
+
+
+def build_scheduler(engine: Engine, jobs: JobsSettings) -> BackgroundScheduler:
+    store = SQLAlchemyJobStore(engine=engine, tablename=jobs.jobstore_table)
+    return BackgroundScheduler(
+        jobstores={"default": store},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": jobs.misfire_grace_seconds},
+        timezone=LONDON,
+    )
+
+
+def start(scheduler: BackgroundScheduler, jobs: JobsSettings) -> list[str]:
+    """Start, keeping each stored job whose trigger is unchanged (and so its next run time); lines to show."""
+    scheduler.start(paused=True)
+    wanted = triggers(jobs)
+    said = []
+    for stored in scheduler.get_jobs():
+        if stored.id not in wanted:
+            scheduler.remove_job(stored.id)
+    for name, trigger in wanted.items():
+        stored = scheduler.get_job(name)
+        if stored is not None and str(stored.trigger) == str(trigger) and jobs.simulation is None:
+            said.append(f"{name}: kept, next run {stored.next_run_time:%Y-%m-%d %H:%M:%S %Z}")
+            continue
+        scheduler.add_job(
+            run_job,
+            trigger,
+            args=[name],
+            id=name,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=jobs.misfire_grace_seconds,
+        )
+        said.append(f"{name}: {trigger}")
+    scheduler.resume()
+    return said
+
+
+def next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime | None]:
+    return {job.id: job.next_run_time for job in scheduler.get_jobs()}
+
