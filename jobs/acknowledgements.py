@@ -31,9 +31,7 @@ def flag_unacknowledged(ctx: JobContext, session: Session, now: datetime) -> int
     today = london_date(now)
     directory = Directory.load(session)
     crt = directory.team_emails[ctx.crt_team]
-    sent = and_(
-        ClockNotice.clock_id == Clock.id, ClockNotice.due_on == Clock.due_on, ClockNotice.point == OVERDUE
-    )
+    sent = and_(ClockNotice.clock_id == Clock.id, ClockNotice.due_on == Clock.due_on, ClockNotice.point == OVERDUE)
     late = session.execute(
         select(Clock.id, Clock.due_on, Case.id, Case.reference, Case.stage, Case.owner_team_id)
         .join(Case, Case.id == Clock.case_id)

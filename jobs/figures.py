@@ -100,12 +100,18 @@ def team_figures(
         if team_id in figures:
             found = figures[team_id]
             found.open, found.due_this_week, found.overdue, found.awaiting_low_confidence_review = (
-                open_count, due, overdue, low,
+                open_count,
+                due,
+                overdue,
+                low,
             )
     for team_id, found in figures.items():
-        found.new_since_last_digest = session.scalar(
-            select(func.count()).where(Case.owner_team_id == team_id, Case.received_at >= since[team_id])
-        ) or 0
+        found.new_since_last_digest = (
+            session.scalar(
+                select(func.count()).where(Case.owner_team_id == team_id, Case.received_at >= since[team_id])
+            )
+            or 0
+        )
     for listed_team, item in _ranked(session, Case.due_on.between(week.first, week.last), list_limit):
         figures[listed_team].due_list.append(item)
     for listed_team, item in _ranked(session, Case.due_on < today, list_limit):
@@ -224,7 +230,7 @@ def _open_by_stage(session: Session) -> dict[int, int]:
 def _entered_by_stage(session: Session, week: Period) -> dict[int, int]:
     rows = session.execute(
         select(StageEntry.stage, func.count())
-        .where(StageEntry.stage >= 2, StageEntry.entered_at >= week.starts, StageEntry.entered_at < week.ends)
+        .where(StageEntry.stage >= 2, StageEntry.requested_on.between(week.first, week.last))
         .group_by(StageEntry.stage)
     )
     found = {stage: count for stage, count in rows}
@@ -246,4 +252,3 @@ def _longest_overdue(session: Session, today: date, calendar: WorkingCalendar, l
         late = calendar.working_days_between(due_on, today)
         listed.append(Listed(reference, case_type, stage, due_on, officer, team, late))
     return listed
-

@@ -35,16 +35,14 @@ class Notice:
         return (self.clock_id, self.due_on, self.point)
 
 
-def claim_and_queue(
-    session: Session, notices: Sequence[Notice], *, message_id_domain: str, now: datetime
-) -> int:
+def claim_and_queue(session: Session, notices: Sequence[Notice], *, message_id_domain: str, now: datetime) -> int:
     """Claim the notices nobody has claimed yet and queue their mail; how many were claimed."""
     if not notices:
         return 0
     table: Table = ClockNotice.__table__  # type: ignore[assignment]
     rows = [{"clock_id": n.clock_id, "due_on": n.due_on, "point": n.point, "sent_at": now} for n in notices]
-    statement = _insert(session, table).values(rows).on_conflict_do_nothing(
-        index_elements=["clock_id", "due_on", "point"]
+    statement = (
+        _insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["clock_id", "due_on", "point"])
     )
     returning = statement.returning(table.c.clock_id, table.c.due_on, table.c.point)
     claimed = {(row.clock_id, row.due_on, row.point) for row in session.execute(returning)}

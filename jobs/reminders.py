@@ -93,8 +93,15 @@ def running_deadlines(session: Session, ctx: JobContext, today: date) -> list[Ru
     sent = select(func.min(notices.c.point)).where(same_due).scalar_subquery()
     query = (
         select(
-            Clock.id, Clock.kind, Clock.due_on, Case.id.label("case_id"), Case.reference, Case.stage,
-            Case.owner_team_id, Case.assigned_staff_id, sent.label("sent"),
+            Clock.id,
+            Clock.kind,
+            Clock.due_on,
+            Case.id.label("case_id"),
+            Case.reference,
+            Case.stage,
+            Case.owner_team_id,
+            Case.assigned_staff_id,
+            sent.label("sent"),
         )
         .join(Case, Case.id == Clock.case_id)
         .where(

@@ -21,6 +21,7 @@ from jobs.context import JobContext
 from jobs.digests import send_weekly_digests
 from jobs.reminders import send_sla_reminders
 from jobs.windows import conclude_lapsed_windows
+from store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,14 @@ class JobRunner:
     ctx: JobContext
     sessions: sessionmaker[Session]
     now: Callable[[], datetime]
+    # The outbox sender's leases are real time, even when a test runs the jobs on a simulated clock.
+    sender_now: Callable[[], datetime] = utcnow
 
     def run(self, name: str) -> int:
         """Run one job now; what it did (notices, stages, digests queued, or messages sent)."""
         started = time.perf_counter()
         if name == "outbox":
-            done = OutboxSender(self.sessions, self.ctx.mail, now=self.now).send_due()
+            done = OutboxSender(self.sessions, self.ctx.mail, now=self.sender_now).send_due()
         elif name in SCANS:
             with self.sessions() as session:
                 done = SCANS[name](self.ctx, session, self.now())

@@ -128,4 +128,3 @@ def start(scheduler: BackgroundScheduler, jobs: JobsSettings) -> list[str]:
 
 def next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime | None]:
     return {job.id: job.next_run_time for job in scheduler.get_jobs()}
-
