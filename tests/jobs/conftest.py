@@ -109,6 +109,7 @@ def new_case(app: Application, clock: Any, crt: Actor) -> Callable[..., str]:
         team: str | None = None,
         officer: str | None = None,
         text: str = "Nobody has answered about my son's school place.",
+        **overrides: Any,
     ) -> str:
         clock.set(received)
         with transaction(app.sessions) as session:
@@ -119,7 +120,7 @@ def new_case(app: Application, clock: Any, crt: Actor) -> Callable[..., str]:
                     text=text,
                     received_at=received,
                     contact=ContactDetails(name="Jo Bloggs", email="jo.bloggs@example.org"),
-                    **PRESETS[preset],
+                    **{**PRESETS[preset], **overrides},
                 ),
                 Actor.channel("email"),
             )
