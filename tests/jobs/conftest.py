@@ -6,11 +6,11 @@ Time is the `clock` fixture: a test sets the moment a job runs at (`run(job, at=
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import pytest
+from jobs_support import Sent
 from sqlalchemy import select
 
 from feedback.application import Application
@@ -22,9 +22,7 @@ from store.contacts import ContactDetails
 from store.db import transaction
 from store.models import OutboxMessage, Staff
 from store.service import Closing, NewCase
-from store.workdays import LONDON
 
-CRT_EMAIL = "customerrelations@council.example"
 PRESETS: dict[str, dict[str, Any]] = {
     "statutory": {
         "case_type": "complaint",
@@ -40,19 +38,6 @@ CLOSING = Closing(
     outcome="partially_upheld",
     remedies=("explanation_provided",),
 )
-
-
-def london(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
-
-
-@dataclass(frozen=True)
-class Sent:
-    kind: str
-    to: str
-    subject: str
-    key: str
-    text: str
 
 
 Job = Callable[[JobContext, Any, datetime], int]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from conftest import CRT_EMAIL, Sent, london
+from jobs_support import CRT_EMAIL, Sent, london
 
 from feedback.application import Application
 from jobs.context import JobContext

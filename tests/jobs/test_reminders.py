@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import CRT_EMAIL, Sent, london
+from jobs_support import CRT_EMAIL, Sent, london
 
 from jobs.reminders import point_due, send_sla_reminders
 

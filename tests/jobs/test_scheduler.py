@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import london
+from jobs_support import london
 from sqlalchemy import Engine, text
 
 from feedback.application import Application

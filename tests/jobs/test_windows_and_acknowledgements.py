@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import CRT_EMAIL, Sent, london
+from jobs_support import CRT_EMAIL, Sent, london
 from sqlalchemy import select
 
 from feedback.application import Application
