@@ -56,4 +56,6 @@ class JobRunner:
         else:
             raise LookupError(f"no job {name!r}; the jobs are {', '.join(JOB_NAMES)}")
         log.info("job %s done in %.2fs: %d", name, time.perf_counter() - started, done)
+        if self.ctx.jobs.simulation is not None:
+            log.info("job %s ran at simulated %s", name, self.now().isoformat())
         return done

@@ -13,6 +13,7 @@ and reaches the process's runner through `install()`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.runner import JobRunner
 from jobs.settings import JobsSettings, SimulationSettings
@@ -63,7 +65,7 @@ class SimulatedClock:
 
     @classmethod
     def from_settings(cls, simulation: SimulationSettings) -> SimulatedClock:
-        return cls(simulation.start, simulation.speed, utcnow())
+        return cls(simulation.start, simulation.speed, simulation.anchor or utcnow())
 
     def __call__(self) -> datetime:
         return self.start + (utcnow() - self.began) * self.speed
@@ -112,11 +114,25 @@ class Scheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler has n
 
 def build_scheduler(engine: Engine, jobs: JobsSettings) -> Scheduler:
     store = SQLAlchemyJobStore(engine=engine, tablename=jobs.jobstore_table)
+    _create_table(store)
     return Scheduler(
         jobstores={"default": store, "memory": MemoryJobStore()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": jobs.misfire_grace_seconds},
         timezone=LONDON,
     )
+
+
+def _create_table(store: SQLAlchemyJobStore) -> None:
+    """APScheduler creates its table at start; two schedulers starting at once race to create it, and the
+    loser's CREATE fails. Create it first, and if another process got there in between, it exists now."""
+    for attempt in range(3):
+        try:
+            store.jobs_t.create(store.engine, checkfirst=True)
+            return
+        except SQLAlchemyError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
 
 
 def start(scheduler: Scheduler, jobs: JobsSettings) -> list[str]:

@@ -45,13 +45,16 @@ class SimulationSettings(_Section):
     start: datetime
     speed: float = Field(1.0, gt=0, le=1_000_000)
     tick_seconds: float = Field(1.0, gt=0, le=3600)
+    # The real moment at which simulated time is `start` (default: when the process starts), so several
+    # processes, or one restarted, share one simulated timeline.
+    anchor: datetime | None = None
 
-    @field_validator("start")
+    @field_validator("start", "anchor")
     @classmethod
-    def _aware(cls, start: datetime) -> datetime:
-        if start.tzinfo is None:
-            raise ValueError("give the start with its time zone, e.g. 2026-03-02T08:00:00+00:00")
-        return start
+    def _aware(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("give the time with its zone, e.g. 2026-03-02T08:00:00+00:00")
+        return moment
 
 
 class JobsSettings(_Section):

@@ -43,6 +43,8 @@ def conclude_lapsed_windows(ctx: JobContext, session: Session, now: datetime) ->
             )
             .order_by(Clock.id)
             .limit(BATCH)
+            # Another scheduler concluding the same windows holds their rows: skip them, it will finish them.
+            .with_for_update(skip_locked=True, of=Clock)
         ).all()
         for window, case in lapsed:
             ctx.service.conclude_after_window(session, case, window, ACTOR)
