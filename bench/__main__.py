@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import api, smtp
+from bench import api, jobs, smtp
 
-BENCHMARKS = {"api": api.main, "smtp": smtp.main}
+BENCHMARKS = {"api": api.main, "smtp": smtp.main, "jobs": jobs.main}
 
 
 def main(names: list[str]) -> None:

@@ -41,11 +41,10 @@ def claim_and_queue(session: Session, notices: Sequence[Notice], *, message_id_d
         return 0
     table: Table = ClockNotice.__table__  # type: ignore[assignment]
     rows = [{"clock_id": n.clock_id, "due_on": n.due_on, "point": n.point, "sent_at": now} for n in notices]
-    statement = (
-        _insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["clock_id", "due_on", "point"])
-    )
+    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["clock_id", "due_on", "point"])
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, sent in batches.
     returning = statement.returning(table.c.clock_id, table.c.due_on, table.c.point)
-    claimed = {(row.clock_id, row.due_on, row.point) for row in session.execute(returning)}
+    claimed = {(row.clock_id, row.due_on, row.point) for row in session.execute(returning, rows)}
     mails = [mail for notice in notices if notice.key in claimed for mail in notice.mails]
     queue_many(session, mails, message_id_domain=message_id_domain, at=now)
     return len(claimed)
@@ -74,8 +73,8 @@ def queue_many(session: Session, mails: Sequence[Outgoing], *, message_id_domain
         }
         for mail in mails
     ]
-    statement = _insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return len(session.execute(statement.returning(table.c.id)).all())
+    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return len(session.execute(statement.returning(table.c.id), rows).all())
 
 
 def already_claimed(session: Session, keys: Sequence[tuple[int, date, int]]) -> set[tuple[int, date, int]]:

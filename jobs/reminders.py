@@ -25,7 +25,7 @@ from typing import Any, Final
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from intake.replies import long_date
+from intake.replies import RenderedMail, long_date
 from jobs.context import Directory, JobContext
 from jobs.notices import OVERDUE, Notice, claim_and_queue
 from jobs.render import render
@@ -148,9 +148,8 @@ def _notice_for(ctx: JobContext, directory: Directory, deadline: RunningDeadline
         return None  # this point, or a nearer one, already went
     what = WHAT_IS_DUE[deadline.kind].format(stage=deadline.stage)
     headline = _headline(what, deadline.due_on, days_late)
-    mails = tuple(
-        _mail(ctx, directory, deadline, point, address, headline, what) for address in dict.fromkeys(recipients)
-    )
+    rendered = _render(ctx, directory, deadline, point, headline, what)  # once: the words name no recipient
+    mails = tuple(_mail(deadline, point, address, rendered) for address in dict.fromkeys(recipients))
     return Notice(deadline.clock_id, deadline.due_on, point, mails)
 
 
@@ -171,11 +170,10 @@ def _headline(what: str, due_on: date, days_late: int) -> str:
     return f"Due in {left} working day{'s' if left != 1 else ''}: {what}, by {long_date(due_on)}"
 
 
-def _mail(
-    ctx: JobContext, directory: Directory, deadline: RunningDeadline, point: int, address: str, headline: str, what: str
-) -> Outgoing:
-    kind = "escalation" if point == OVERDUE else "reminder"
-    rendered = render(
+def _render(
+    ctx: JobContext, directory: Directory, deadline: RunningDeadline, point: int, headline: str, what: str
+) -> RenderedMail:
+    return render(
         "sla_notice",
         f"[{deadline.reference}] {headline}",
         {
@@ -189,6 +187,10 @@ def _mail(
             "case_url": ctx.case_url(deadline.reference),
         },
     )
+
+
+def _mail(deadline: RunningDeadline, point: int, address: str, rendered: RenderedMail) -> Outgoing:
+    kind = "escalation" if point == OVERDUE else "reminder"
     return Outgoing(
         kind=kind,
         to_address=address,
