@@ -6,9 +6,11 @@ The processes run on one simulated clock (`jobs.simulation`: a start time, the r
 speed; for tests only) with every job on a short tick, so the week passes in about half a minute.
 
 The seeded cases and what the week owes them (Sunday 1 March 20:00 to Monday 9 March 10:30):
-  S1 statutory, received 16 Feb, due Mon 2 Mar: due-day reminder (officer); on the 3rd, overdue (officer, manager)
+  S1 statutory, received 17 Feb, due Tue 3 Mar: its 3-day reminder, missed before the week, on Monday;
+     the due-day reminder on Tuesday (officer); on Wednesday, overdue (officer, manager)
   S2 statutory, received 25 Feb, due Wed 11 Mar: the 3-day reminder on Fri 6 Mar (officer)
-  C1 corporate, received 23 Feb, acknowledge by Mon 2 Mar: due-day reminder (team); unacknowledged on the 3rd (CRT)
+  C1 corporate, received 24 Feb, acknowledge by Tue 3 Mar: the same two reminders (team); unacknowledged on
+     Wednesday (CRT)
   W1 statutory, closed 3 Feb; its window to ask for stage 2 closes 3 Mar: concluded, no mail
   Digests: 17 teams + the CRT + 4 managers, for weeks 10 and 11 (Mondays 2 and 9 March), and at start-up
   week 9's, the week current when the schedulers start, which nobody had sent.
@@ -51,7 +53,8 @@ pytestmark = pytest.mark.postgres
 ADMIN_URL = os.environ.get("FEEDBACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # Sunday evening (GMT in March: London time too)
 END = london(2026, 3, 9, 10, 30)
-SPEED = 20_000.0
+# A working day's hours pass in about 2 s of real time: several ticks fall in them even on a busy machine.
+SPEED = 15_000.0
 TICK_SECONDS = 0.4
 KILL_AT = london(2026, 3, 5, 12, 0)
 SETTLE_SECONDS = 2.0
@@ -109,12 +112,12 @@ def _seed(app: Application, moment: list[datetime]) -> dict[str, str]:
     corporate = {"case_type": "complaint", "service": "school_admissions", "complainant_role": "parent_carer"}
     refs = {
         "S1": open_case(
-            statutory, london(2026, 2, 16, 9, 30), "childrens_initial_response", "chris.owen@council.example"
+            statutory, london(2026, 2, 17, 9, 30), "childrens_initial_response", "chris.owen@council.example"
         ),
         "S2": open_case(
             statutory, london(2026, 2, 25, 9, 30), "childrens_initial_response", "chris.owen@council.example"
         ),
-        "C1": open_case(corporate, london(2026, 2, 23, 9, 30), "school_admissions"),
+        "C1": open_case(corporate, london(2026, 2, 24, 9, 30), "school_admissions"),
         "W1": open_case(statutory, london(2026, 1, 20, 9, 30), "childrens_initial_response"),
     }
     moment[0] = london(2026, 2, 3, 12)
@@ -227,9 +230,11 @@ def test_two_schedulers_and_a_kill_send_everything_once(
     assert notices == sorted(
         [
             ("reminder", "chris.owen@council.example", refs["S1"]),
+            ("reminder", "chris.owen@council.example", refs["S1"]),
             ("escalation", "chris.owen@council.example", refs["S1"]),
             ("escalation", "dana.hughes@council.example", refs["S1"]),
             ("reminder", "chris.owen@council.example", refs["S2"]),
+            ("reminder", "admissions@council.example", refs["C1"]),
             ("reminder", "admissions@council.example", refs["C1"]),
             ("escalation", "customerrelations@council.example", refs["C1"]),
         ]
