@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import api, classify, smtp
+from bench import api, classify, jobs, smtp
 
-BENCHMARKS = {"api": api.main, "smtp": smtp.main, "classifiers": classify.main}
+BENCHMARKS = {"api": api.main, "smtp": smtp.main, "classifiers": classify.main, "jobs": jobs.main}
 
 
 def main(names: list[str]) -> None:

@@ -472,4 +472,5 @@ def _redact(url: str) -> str:
 
 # The email channel's and the classifiers' commands register themselves on `main`.
 import feedback.cli_classifiers  # noqa: E402
+import feedback.cli_jobs  # noqa: E402
 import feedback.cli_mail  # noqa: E402, F401

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from classifiers.rules import Gazetteer
 from intake.config import CouncilSettings, ListenerSettings, MailSettings
+from jobs.settings import JobsSettings
 from store.labels import HEADS, SERVICES
 from store.policy import ProcedurePolicy
 
@@ -161,6 +162,7 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     council: CouncilSettings = CouncilSettings()
     classifiers: ClassifierSettings = ClassifierSettings()
+    jobs: JobsSettings = JobsSettings()
     crt_team: str = "crt"
     teams: tuple[TeamSettings, ...] = Field(min_length=1)
     staff: tuple[StaffSettings, ...] = ()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -146,6 +147,8 @@ class Case(Base):
         Index("ix_cases_owner_status", "owner_team_id", "status"),
         Index("ix_cases_status_due", "status", "due_on"),
         Index("ix_cases_contact", "contact_id"),
+        # The weekly digests count cases received in a week, this year and last.
+        Index("ix_cases_received_at", "received_at"),
     )
 
 
@@ -279,6 +282,25 @@ class Clock(Base):
     @property
     def running(self) -> bool:
         return self.met_on is None and self.stopped_on is None
+
+
+class ClockNotice(Base):
+    """A notice the scheduled jobs sent about one deadline: a reminder `point` working days before it is due,
+    or -1 once it has passed (`OVERDUE`).
+
+    Unique per (clock, due date, point) and written in the same transaction as the outbox rows it causes, so
+    overlapping runs, restarts and several schedulers send each notice once. An extended deadline has a new
+    due date, so its reminders go again.
+    """
+
+    __tablename__ = "clock_notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("clocks.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    point: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("clock_id", "due_on", "point"),)
 
 
 class Extension(Base):

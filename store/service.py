@@ -21,7 +21,7 @@ from store.clocks import ClockPlanner
 from store.contacts import ContactDetails, match_contact
 from store.errors import Conflict, InvalidRequest, NotAllowed
 from store.labels import CASE_TYPES, CHANNELS, COMPLAINANT_ROLES, LESSON_THEMES, OUTCOMES, REMEDIES, SERVICES
-from store.models import Assignment, Case, Closure, ClosureRemedy, Extension, Message, Staff, Team, utcnow
+from store.models import Assignment, Case, Clock, Closure, ClosureRemedy, Extension, Message, Staff, Team, utcnow
 from store.policy import PROCEDURES, Procedure, ProcedurePolicy
 from store.references import new_reference
 from store.stages import StageClocks, procedure_of
@@ -327,6 +327,22 @@ class CaseService:
         )
         self._refresh_due(case)
         audit.record(session, actor, "case.escalated", case.id, stage=next_stage, late_request=late)
+
+    def conclude_after_window(self, session: Session, case: Case, window: Clock, actor: Actor) -> None:
+        """The complainant's window to ask for the next stage closed unused: the stage's outcome stands.
+
+        The window clock stops on the day this is recorded (after its due date, which is how a late request
+        for the next stage is still recognised); the case stays closed and can still be escalated or reopened.
+        """
+        if window.case_id != case.id or window.kind != "request_window" or not window.running:
+            raise Conflict("that is not a running window to ask for the next stage")
+        today = self._today()
+        if today <= window.due_on:
+            raise Conflict(f"the complainant may ask for the next stage until {window.due_on.isoformat()}")
+        window.stopped_on = today
+        audit.record(
+            session, actor, "case.stage_concluded", case.id, stage=case.stage, window_due_on=window.due_on.isoformat()
+        )
 
     def record_panel(self, session: Session, case: Case, actor: Actor, *, held_on: date) -> None:
         """Statutory stage 3: the review panel met; its report is due next."""
