@@ -12,21 +12,23 @@ UV := $(BIN)/uv
 export FEEDBACK_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 # The assistant's model is a build output (bot/models/, not committed), retrained only when its inputs change.
-BOT_RASA := ../$(BOT_VENV)/bin/rasa
+# Same data, same seeds, same model: no hash randomisation, deterministic TensorFlow kernels, no telemetry.
+BOT_RASA := PYTHONHASHSEED=0 TF_DETERMINISTIC_OPS=1 RASA_TELEMETRY_ENABLED=false ../$(BOT_VENV)/bin/rasa
 BOT_MODEL := bot/models/feedback.tar.gz
 BOT_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml)
-# Same data, same seeds, same model: no hash randomisation, deterministic TensorFlow kernels, no telemetry.
-export PYTHONHASHSEED := 0
-export TF_DETERMINISTIC_OPS := 1
-export RASA_TELEMETRY_ENABLED := false
+# The classifiers' models are build outputs: retrained when the corpus, a config or the training code changes.
+MODELS := classifiers/build/models/.built
+MODEL_INPUTS := $(wildcard classifiers/data/*.jsonl classifiers/configs/*.cfg) \
+	$(addprefix classifiers/,corpus.py split.py train.py tokenizer.py thresholds.py metrics.py predict.py)
 
-.PHONY: run test install lint typecheck pytest lock bench clean bot-model bot-test bot-nlu-report browser
+.PHONY: run test install models evaluate lint typecheck pytest lock bench clean bot-model bot-test bot-nlu-report \
+	browser
 
-run: install $(BOT_MODEL)
+run: install models $(BOT_MODEL)
 	$(BIN)/feedback db upgrade
 	$(BIN)/feedback run --demo-token alex.morgan@council.example
 
-test: install lint typecheck bot-test pytest
+test: install lint typecheck bot-test pytest evaluate
 
 install: $(VENV)/.installed $(BOT_VENV)/.installed
 
@@ -43,6 +45,16 @@ $(BOT_VENV)/.installed: bot/requirements.txt | $(VENV)/.installed
 	py310=$$(scripts/find-python3.10) && { test -x $(BOT_VENV)/bin/python || $(UV) venv --quiet --python "$$py310" $(BOT_VENV); }
 	$(UV) pip install --quiet --python $(BOT_VENV)/bin/python -r bot/requirements.txt
 	touch $@
+
+models: $(MODELS)
+
+$(MODELS): $(MODEL_INPUTS) | $(VENV)/.installed
+	$(BIN)/feedback classifiers train
+	touch $@
+
+# The held-out test split, scored once per build of the models: classifiers/build/report.md.
+evaluate: $(MODELS)
+	$(BIN)/feedback classifiers evaluate
 
 # The assistant's actions run on Python 3.10 against rasa_sdk (untyped), so they are checked on their own.
 lint: $(VENV)/.installed
@@ -62,7 +74,7 @@ bot-model: $(BOT_MODEL)
 
 $(BOT_MODEL): $(BOT_INPUTS) $(BOT_VENV)/.installed
 	@mkdir -p bot/models
-	@echo "Training the assistant's model (about 2 minutes; log in bot/models/train.log)"
+	@echo "Training the assistant's model (about a minute; log in bot/models/train.log)"
 	cd bot && $(BOT_RASA) train --fixed-model-name feedback --out models >models/train.log 2>&1 \
 		|| { tail -40 models/train.log; exit 1; }
 
@@ -88,7 +100,7 @@ browser:
 		echo "Installing Debian's chromium and chromium-driver for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-bench: install
+bench: install models
 	$(BIN)/python -m bench
 
 # Re-pin after editing requirements/*.in or bot/requirements.in.

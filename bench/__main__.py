@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import api, bot, smtp
+from bench import api, bot, classify, jobs, smtp
 
-BENCHMARKS = {"api": api.main, "smtp": smtp.main, "bot": bot.main}
+BENCHMARKS = {"api": api.main, "smtp": smtp.main, "classifiers": classify.main, "jobs": jobs.main, "bot": bot.main}
 
 
 def main(names: list[str]) -> None:

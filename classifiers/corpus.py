@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import spacy
 from spacy.tokens import DocBin
 
 from store.labels import HEADS
 
 from .paths import DATA_DIR
+from .tokenizer import make_tokenizer
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def load_corpus(data_dir: Path = DATA_DIR) -> list[LabelledText]:
 def to_docbin(examples: Sequence[LabelledText], head: str) -> DocBin:
     """One-hot `cats` for `head`: every label id is present, so the textcat learns the full label set."""
     labels = HEADS[head]
-    tokenizer = spacy.blank("en").tokenizer
+    tokenizer = make_tokenizer()
     docbin = DocBin()
     for example in examples:
         doc = tokenizer(example.text)

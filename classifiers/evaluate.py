@@ -18,7 +18,8 @@ from .corpus import LabelledText, read_jsonl
 from .metrics import calibration, confusion, macro_f1, per_label
 from .paths import BuildPaths
 from .predict import predict_labels
-from .suggest import VERSION_META_KEY
+from .suggester import THRESHOLD_META_KEY, VERSION_META_KEY
+from .thresholds import coverage_and_precision
 
 TARGETS = {"type": 0.90, "subject_category": 0.70, "service": 0.85}
 
@@ -30,6 +31,9 @@ def evaluate_head(nlp: spacy.language.Language, examples: Sequence[LabelledText]
     gold = [ex.labels[head] for ex in examples]
     predicted = [label for label, _ in results]
     scores = [score for _, score in results]
+    threshold = float(nlp.meta.get(THRESHOLD_META_KEY, 0.0))
+    outcomes = [(score, g == p) for g, p, score in zip(gold, predicted, scores, strict=True)]
+    coverage, trusted_precision = coverage_and_precision(outcomes, threshold)
     return {
         "version": nlp.meta.get(VERSION_META_KEY, "unversioned"),
         "n": len(examples),
@@ -40,6 +44,8 @@ def evaluate_head(nlp: spacy.language.Language, examples: Sequence[LabelledText]
         "labels": list(labels),
         "confusion": confusion(gold, predicted, labels),
         "calibration": calibration(gold, predicted, scores),
+        # The dev-chosen review threshold, tried on test: how many suggestions it trusts, and how often rightly.
+        "review_threshold": {"score": threshold, "coverage": coverage, "precision": trusted_precision},
     }
 
 
@@ -61,12 +67,18 @@ def evaluate(paths: BuildPaths) -> dict[str, Any]:
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown tables, one section per head."""
     lines = [f"# Classifier report: {report['split']} split ({report['n']} examples)", ""]
-    lines += ["| head | macro-F1 | target | accuracy | model |", "|---|---|---|---|---|"]
+    lines += [
+        "| head | macro-F1 | target | accuracy | review threshold | trusted (test) | right when trusted | model |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for head, result in report["heads"].items():
         met = "met" if result["macro_f1"] >= result["target_macro_f1"] else "**not met**"
+        review = result["review_threshold"]
+        trusted = "-" if review["precision"] is None else f"{review['precision']:.3f}"
         lines.append(
             f"| {head} | {result['macro_f1']:.3f} | {result['target_macro_f1']:.2f} ({met}) "
-            f"| {result['accuracy']:.3f} | `{result['version']}` |"
+            f"| {result['accuracy']:.3f} | {review['score']:.3f} | {review['coverage']:.1%} | {trusted} "
+            f"| `{result['version']}` |"
         )
     for head, result in report["heads"].items():
         lines += ["", f"## {head}", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]

@@ -15,7 +15,7 @@ CONFIG_DIR = PACKAGE_DIR / "configs"
 DEFAULT_BUILD_DIR = PACKAGE_DIR / "build"
 
 SPLITS = ("train", "dev", "test")
-ARCHITECTURES = ("bow", "ensemble")
+ARCHITECTURES = ("bow", "bow_bigrams", "ensemble")
 
 
 @dataclass(frozen=True)

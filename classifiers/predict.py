@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 
+from . import tokenizer as _registers_the_tokenizer  # noqa: F401 - the configs name it
+
 BATCH_SIZE = 256
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -25,6 +26,8 @@ class Application:
     engine: Engine
     sessions: sessionmaker[Session]
     service: CaseService
+    # Set after a new case is committed, to wake the classification worker (feedback.classification).
+    cases_waiting: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(

@@ -100,7 +100,7 @@ def db() -> None:
 def db_upgrade(ctx: Context) -> None:
     """Apply pending migrations, then load teams and staff from config.yml."""
     app = ctx.app
-    with _database_errors(app):
+    with database_errors(app):
         migrate.upgrade(app.engine)
         app.sync_directory()
     click.echo(f"database at revision {migrate.current_revision(app.engine)} ({_redact(app.settings.database.url)})")
@@ -110,7 +110,7 @@ def db_upgrade(ctx: Context) -> None:
 @pass_context
 def db_current(ctx: Context) -> None:
     """Show the schema revision, and whether migrations are pending."""
-    with _database_errors(ctx.app):
+    with database_errors(ctx.app):
         current = migrate.current_revision(ctx.app.engine)
     head = migrate.head_revision()
     click.echo(f"current: {current or 'empty database'}; latest: {head}")
@@ -125,11 +125,13 @@ def db_current(ctx: Context) -> None:
 @click.option("--host", help="Address to listen on (default: web.host).")
 @click.option("--port", type=int, help="Port (default: web.port).")
 @click.option(
-    "--api-only", is_flag=True, help="Serve only the API (run `feedback smtpd` and `feedback outbox send` apart)."
+    "--api-only",
+    is_flag=True,
+    help="Serve only the API (run `feedback smtpd`, `feedback outbox send` and `feedback classify` apart).",
 )
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, api_only: bool) -> None:
-    """Serve the JSON API (schema at /docs) and, unless --api-only, the email channel beside it."""
+    """Serve the JSON API (schema at /docs) and, unless --api-only, the email channel and classifier beside it."""
     import uvicorn
 
     from feedback.api.app import create_app
@@ -140,7 +142,7 @@ def serve(ctx: Context, host: str | None, port: int | None, api_only: bool) -> N
     app.sync_directory()
     web = app.settings.web
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    channel = MailChannel(app, listen=not api_only, send=not api_only)
+    channel = MailChannel(app, listen=not api_only, send=not api_only, classify=not api_only)
     for line in channel.start():
         click.echo(line)
     try:
@@ -220,6 +222,7 @@ def case() -> None:
 @click.option("--status", type=click.Choice(["open", "closed"]))
 @click.option("--team")
 @click.option("--review", is_flag=True, help="Only cases waiting for the CRT's review.")
+@click.option("--low-confidence", is_flag=True, help="Only cases with a suggestion below its review threshold.")
 @click.option("--overdue", is_flag=True, help="Only open cases past their due date.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50)
 @as_option
@@ -230,6 +233,7 @@ def case_list(
     status: str | None,
     team: str | None,
     review: bool,
+    low_confidence: bool,
     overdue: bool,
     limit: int,
     as_email: str,
@@ -241,6 +245,7 @@ def case_list(
         status=status,
         team_id=team,
         needs_review=True if review else None,
+        low_confidence=True if low_confidence else None,
         overdue_on=london_date(app.service.now()) if overdue else None,
         limit=limit,
     )
@@ -252,7 +257,9 @@ def case_list(
         return
     for s in summaries:
         due = s.due_on.isoformat() if s.due_on else "-"
-        click.echo(f"{s.reference}  {s.type:10} stage {s.stage}  {s.status:6}  due {due:10}  {s.team}")
+        flags = " ".join(flag for flag, on in (("URGENT", s.urgent), ("low-confidence", s.low_confidence)) if on)
+        line = f"{s.reference}  {s.type:10} stage {s.stage}  {s.status:6}  due {due:10}  {s.team}  {flags}"
+        click.echo(line.rstrip())
     click.echo(f"{len(summaries)} of {total} cases")
 
 
@@ -423,7 +430,7 @@ def _act(ctx: Context, reference: str, as_email: str, action: Action | None, as_
 
 @contextmanager
 def _staff_session(app: Application, email: str) -> Iterator[tuple[Session, Actor]]:
-    with _database_errors(app), transaction(app.sessions) as session:
+    with database_errors(app), transaction(app.sessions) as session:
         member = session.scalar(select(Staff).where(Staff.email == email.strip().lower(), Staff.active.is_(True)))
         if member is None:
             raise click.ClickException(f"{email} is not an active member of staff in config.yml")
@@ -441,7 +448,7 @@ def _staff_id(session: Session, email: str) -> int:
 
 
 @contextmanager
-def _database_errors(app: Application) -> Iterator[None]:
+def database_errors(app: Application) -> Iterator[None]:
     try:
         yield
     except OperationalError as error:
@@ -451,7 +458,7 @@ def _database_errors(app: Application) -> Iterator[None]:
 
 
 def require_current_schema(app: Application) -> None:
-    with _database_errors(app):
+    with database_errors(app):
         current = migrate.current_revision(app.engine)
     if current != migrate.head_revision():
         raise click.ClickException("the database schema is not up to date: run `feedback db upgrade` first")
@@ -463,5 +470,7 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-# The email channel's commands register themselves on `main`.
+# The email channel's and the classifiers' commands register themselves on `main`.
+import feedback.cli_classifiers  # noqa: E402
+import feedback.cli_jobs  # noqa: E402
 import feedback.cli_mail  # noqa: E402, F401

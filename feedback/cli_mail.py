@@ -24,7 +24,7 @@ from store.mailbox import counts_by_status, requeue
 from store.models import InboundMail
 
 
-def _until_signalled(stop: threading.Event) -> None:
+def until_signalled(stop: threading.Event) -> None:
     """Block until SIGINT or SIGTERM sets `stop`."""
 
     def handle(_signum: int, _frame: FrameType | None) -> None:
@@ -35,7 +35,7 @@ def _until_signalled(stop: threading.Event) -> None:
     stop.wait()
 
 
-def _logging() -> None:
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
@@ -65,13 +65,13 @@ def outbox_send(ctx: Context, once: bool) -> None:
 
 
 def _run_channel(ctx: Context, *, listen: bool, send: bool) -> None:
-    _logging()
+    configure_logging()
     require_current_schema(ctx.app)
     channel = MailChannel(ctx.app, listen=listen, send=send)
     for line in channel.start():
         click.echo(line)
     try:
-        _until_signalled(channel.stop_event)
+        until_signalled(channel.stop_event)
     finally:
         channel.stop()
 
@@ -80,13 +80,13 @@ def _run_channel(ctx: Context, *, listen: bool, send: bool) -> None:
 @pass_context
 def mail_sink(ctx: Context) -> None:
     """A stand-in for the council's relay: keeps every message it is sent under mail.sink_directory."""
-    _logging()
+    configure_logging()
     mail = ctx.app.settings.mail
     sink = MailSink(mail.sink_directory, host=mail.relay.host, port=mail.relay.port)
     sink.start()
     click.echo(f"mail sink on {mail.relay.host}:{mail.relay.port}, writing to {mail.sink_directory}")
     try:
-        _until_signalled(threading.Event())
+        until_signalled(threading.Event())
     finally:
         sink.stop()
 

@@ -1,7 +1,7 @@
-"""The email channel's running parts — SMTP listener, intake worker, outbox sender — started and stopped as one.
+"""The background parts — SMTP listener, intake worker, outbox sender, classification worker — as one.
 
-`feedback serve` runs them beside the API in one process (the simple deployment); `feedback smtpd` and
-`feedback outbox send` run them on their own, so each can be scaled separately.
+`feedback serve` runs them beside the API in one process (the simple deployment); `feedback smtpd`,
+`feedback outbox send` and `feedback classify` run them on their own, so each can be scaled separately.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from feedback.application import Application
+from feedback.classification import ClassificationWorker
 from intake.outbound import OutboxSender
 from intake.smtp import FeedbackHandler, Listener
 from intake.worker import MailWorker
@@ -23,6 +24,7 @@ class MailChannel:
     app: Application
     listen: bool = True
     send: bool = True
+    classify: bool = False
     stop_event: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _listener: Listener | None = None
@@ -32,7 +34,7 @@ class MailChannel:
         """Start the parts; lines saying where they are."""
         said = []
         if self.listen:
-            worker = MailWorker(self.app.sessions, self.app.mail_processor())
+            worker = MailWorker(self.app.sessions, self.app.mail_processor(), on_processed=self.app.cases_waiting.set)
             handler = FeedbackHandler(
                 self.app.engine, self.app.settings.smtp, on_stored=worker.wake.set, now=self.app.service.now
             )
@@ -46,6 +48,10 @@ class MailChannel:
             self._spawn("outbox-sender", sender.run)
             relay = self.app.settings.mail.relay
             said.append(f"outbox sender delivering through {relay.host}:{relay.port}")
+        if self.classify:
+            classifier = ClassificationWorker(self.app)
+            self._spawn("classifier", classifier.run)
+            said.append(f"classifier suggesting labels with the models in {self.app.settings.classifiers.models_dir}")
         return said
 
     def stop(self) -> None:
@@ -53,6 +59,7 @@ class MailChannel:
         self.stop_event.set()
         if self._worker is not None:
             self._worker.wake.set()
+        self.app.cases_waiting.set()
         if self._listener is not None:
             self._listener.stop()
         for thread in self._threads:

@@ -12,15 +12,17 @@ import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from classifiers.rules import Gazetteer
 from intake.config import CouncilSettings, ListenerSettings, MailSettings
-from store.labels import SERVICES
+from jobs.settings import JobsSettings
+from store.labels import HEADS, SERVICES
 from store.policy import ProcedurePolicy
 
 ENV_PREFIX = "FEEDBACK_"
@@ -143,6 +145,40 @@ class BotSettings(_Section):
         return self
 
 
+class SafeguardingSettings(_Section):
+    route_to: str = "childrens_initial_response"
+    phrases: tuple[Annotated[str, Field(min_length=3, max_length=100)], ...] = Field(min_length=1)
+
+    @field_validator("route_to")
+    @classmethod
+    def _known_service(cls, service: str) -> str:
+        if service not in SERVICES:
+            raise ValueError(f"unknown service label {service!r}; see shared/design/labels.md")
+        return service
+
+
+class ClassifierSettings(_Section):
+    models_dir: Path = Path("classifiers/build/models")
+    poll_seconds: float = Field(2.0, gt=0, le=3600)
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = {}
+    safeguarding: SafeguardingSettings = SafeguardingSettings(phrases=("at risk of harm",))
+    areas: dict[str, tuple[Annotated[str, Field(min_length=2, max_length=80)], ...]] = {}
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_heads(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(thresholds) - set(HEADS))
+        if unknown:
+            raise ValueError(f"unknown head(s) {unknown}; the heads are {', '.join(HEADS)}")
+        return thresholds
+
+    @field_validator("areas")
+    @classmethod
+    def _one_area_per_place(cls, areas: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        Gazetteer(areas)  # raises ValueError naming a place listed for two areas
+        return areas
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     web: WebSettings = WebSettings()
@@ -152,6 +188,8 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     council: CouncilSettings = CouncilSettings()
     bot: BotSettings = BotSettings()
+    classifiers: ClassifierSettings = ClassifierSettings()
+    jobs: JobsSettings = JobsSettings()
     crt_team: str = "crt"
     teams: tuple[TeamSettings, ...] = Field(min_length=1)
     staff: tuple[StaffSettings, ...] = ()
@@ -175,6 +213,9 @@ class Settings(_Section):
         for member in self.staff:
             if member.team not in team_ids:
                 raise ValueError(f"staff member {member.name!r} belongs to unknown team {member.team!r}")
+        for area in self.classifiers.areas:
+            if area not in team_ids:
+                raise ValueError(f"classifiers.areas: {area!r} is not one of the teams")
         return self
 
     def team_for_service(self, service: str) -> str:
@@ -217,6 +258,11 @@ def _anchor_relative_paths(settings: Settings, base: Path) -> Settings:
     if not sink.is_absolute():
         settings = settings.model_copy(
             update={"mail": settings.mail.model_copy(update={"sink_directory": base / sink})}
+        )
+    models = settings.classifiers.models_dir
+    if not models.is_absolute():
+        settings = settings.model_copy(
+            update={"classifiers": settings.classifiers.model_copy(update={"models_dir": base / models})}
         )
     url = make_url(settings.database.url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):

@@ -66,6 +66,7 @@ def run_stack(settings: Settings, config: Path | None) -> int:
                 f"Send mail to {', '.join(smtp.recipients)} via SMTP at {smtp.host}:{smtp.port}",
             ],
         ),
+        Part("scheduler", [*feedback, "scheduler"], announce=["Scheduled jobs: reminders, escalations, digests"]),
     ]
     if settings.bot.enabled:
         parts += _assistant_parts(settings, web, channel_token, _var(config))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +23,17 @@ log = logging.getLogger(__name__)
 
 
 class MailWorker:
-    def __init__(self, sessions: sessionmaker[Session], processor: MailProcessor) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        processor: MailProcessor,
+        on_processed: Callable[[], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.processor = processor
         self.wake = threading.Event()
+        # Called after a pass that committed something (the classification worker's wake-up).
+        self.on_processed = on_processed
 
     def run_once(self) -> bool:
         """Process the oldest waiting message; False when there is none."""
@@ -52,6 +60,8 @@ class MailWorker:
         handled = 0
         while self.run_once():
             handled += 1
+        if handled and self.on_processed is not None:
+            self.on_processed()
         return handled
 
     def run(self, stop: threading.Event, *, poll_seconds: float = 5.0) -> None:

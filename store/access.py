@@ -24,6 +24,7 @@ class CaseFilter:
     status: str | None = None
     team_id: str | None = None
     needs_review: bool | None = None
+    low_confidence: bool | None = None
     overdue_on: date | None = None
     limit: int = 50
     offset: int = 0
@@ -95,6 +96,8 @@ def _conditions(actor: Actor, wanted: CaseFilter) -> list[ColumnElement[bool]]:
         conditions.append(Case.status == wanted.status)
     if wanted.needs_review is not None:
         conditions.append(Case.needs_review.is_(wanted.needs_review))
+    if wanted.low_confidence is not None:
+        conditions.append(Case.low_confidence.is_(wanted.low_confidence))
     if wanted.overdue_on is not None:
         conditions.extend([Case.status == "open", Case.due_on < wanted.overdue_on])
     return conditions

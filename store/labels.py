@@ -38,6 +38,9 @@ SERVICES: Final = (
     "crt",
 )
 
+# The one service label several teams share: the area Children's Team is chosen from the case's place names.
+AREA_ROUTED_SERVICE: Final = "childrens_team"
+
 # The three things a classifier suggests for each case, and the labels each may take.
 HEADS: Final = {"type": CASE_TYPES, "subject_category": SUBJECT_CATEGORIES, "service": SERVICES}
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -122,7 +123,14 @@ class Case(Base):
     # For someone writing on a child's behalf: does the child know and agree? None when not asked.
     child_consents: Mapped[bool | None] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The CRT has suggestions or a reply to look at; low_confidence: one of those suggestions scored below
+    # its head's review threshold, so the CRT should read the case rather than confirm it.
     needs_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the classifiers and rules last looked at the case; None: waiting for the classification worker.
+    classified_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The area Children's Team the case text names (classifiers.areas), used if its service is childrens_team.
+    area_team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))
     received_at: Mapped[datetime] = mapped_column()
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     due_on: Mapped[date | None] = mapped_column(Date)
@@ -130,7 +138,7 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    owner_team: Mapped[Team] = relationship(lazy="joined")
+    owner_team: Mapped[Team] = relationship(lazy="joined", foreign_keys=[owner_team_id])
     assigned_staff: Mapped[Staff | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")
     clocks: Mapped[list[Clock]] = relationship(order_by="Clock.id", back_populates="case")
@@ -139,6 +147,8 @@ class Case(Base):
         Index("ix_cases_owner_status", "owner_team_id", "status"),
         Index("ix_cases_status_due", "status", "due_on"),
         Index("ix_cases_contact", "contact_id"),
+        # The weekly digests count cases received in a week, this year and last.
+        Index("ix_cases_received_at", "received_at"),
     )
 
 
@@ -212,6 +222,8 @@ class Suggestion(Base):
     label: Mapped[str] = mapped_column(String(40))
     score: Mapped[float] = mapped_column(Float)
     model_version: Mapped[str] = mapped_column(String(80))
+    # Scored below the head's review threshold (chosen on the dev split): the CRT should read, not confirm.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     review: Mapped[str] = mapped_column(String(12), default="pending")
     final_label: Mapped[str | None] = mapped_column(String(40))
@@ -270,6 +282,25 @@ class Clock(Base):
     @property
     def running(self) -> bool:
         return self.met_on is None and self.stopped_on is None
+
+
+class ClockNotice(Base):
+    """A notice the scheduled jobs sent about one deadline: a reminder `point` working days before it is due,
+    or -1 once it has passed (`OVERDUE`).
+
+    Unique per (clock, due date, point) and written in the same transaction as the outbox rows it causes, so
+    overlapping runs, restarts and several schedulers send each notice once. An extended deadline has a new
+    due date, so its reminders go again.
+    """
+
+    __tablename__ = "clock_notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("clocks.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    point: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("clock_id", "due_on", "point"),)
 
 
 class Extension(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from store import audit
 from store.actors import Actor
 from store.errors import Conflict, InvalidRequest
-from store.labels import HEADS
+from store.labels import AREA_ROUTED_SERVICE, HEADS
 from store.models import Assignment, Case, Suggestion
 from store.service import CaseService
 
@@ -28,6 +28,8 @@ class Suggested:
     head: str
     label: str
     score: float
+    # Below the head's review threshold: the case is marked low-confidence so the CRT reads it.
+    needs_review: bool = False
 
 
 def record_suggestions(
@@ -52,11 +54,13 @@ def record_suggestions(
             label=suggested.label,
             score=suggested.score,
             model_version=model_version,
+            needs_review=suggested.needs_review,
         )
         for suggested in suggestions
     ]
     session.add_all(rows)
     case.needs_review = True
+    case.low_confidence = _any_low_confidence(session, case)
     audit.record(session, actor, "suggestions.recorded", case.id, model_version=model_version, heads=sorted(heads))
     return rows
 
@@ -94,6 +98,7 @@ def review_suggestion(
     suggestion.reviewed_at = service.now()
     apply_label(service, session, case, actor, head=head, label=final)
     case.needs_review = bool(_pending(session, case, set(HEADS)))
+    case.low_confidence = _any_low_confidence(session, case)
     audit.record(session, actor, f"suggestion.{suggestion.review}", case.id, head=head, label=final)
     return suggestion
 
@@ -114,13 +119,17 @@ def apply_label(service: CaseService, session: Session, case: Case, actor: Actor
     service.redecide_procedure(session, case)
 
 
-def waiting_for_review(session: Session, *, limit: int = 100, offset: int = 0) -> list[Case]:
-    """Cases the CRT has not finished reviewing, oldest first: the CRT's queue."""
+def waiting_for_review(
+    session: Session, *, low_confidence: bool | None = None, limit: int = 100, offset: int = 0
+) -> list[Case]:
+    """Cases the CRT has not finished reviewing, oldest first: the CRT's queue (optionally only those whose
+    suggestions scored below the review threshold, or only those that did not)."""
+    query = select(Case).where(Case.needs_review.is_(True))
+    if low_confidence is not None:
+        query = query.where(Case.low_confidence.is_(low_confidence))
     return list(
         session.scalars(
-            select(Case)
-            .where(Case.needs_review.is_(True))
-            .order_by(Case.received_at, Case.id)
+            query.order_by(Case.received_at, Case.id)
             .limit(limit)
             .offset(offset)
         ).unique()
@@ -128,8 +137,12 @@ def waiting_for_review(session: Session, *, limit: int = 100, offset: int = 0) -
 
 
 def _route_to_service_team(service: CaseService, session: Session, case: Case, actor: Actor, label: str) -> None:
-    # Stage 1 cases go to the service's team; stage 2 and 3 stay with the CRT whatever the service.
-    team = service.team_for_service(label)
+    # Stage 1 cases go to the service's team; stage 2 and 3 stay with the CRT whatever the service. The
+    # area Children's Teams share one label: the area the case text names decides (none: the CRT routes it).
+    if label == AREA_ROUTED_SERVICE and case.area_team_id is not None:
+        team = case.area_team_id
+    else:
+        team = service.team_for_service(label)
     if case.stage > 1 or team == case.owner_team_id:
         return
     case.owner_team_id = team
@@ -149,9 +162,49 @@ def _pending(session: Session, case: Case, heads: set[str]) -> list[Suggestion]:
     )
 
 
+def _any_low_confidence(session: Session, case: Case) -> bool:
+    session.flush()
+    return any(suggestion.needs_review for suggestion in _pending(session, case, set(HEADS)))
+
+
 def _check_label(head: str, label: str) -> None:
     labels = HEADS.get(head)
     if labels is None:
         raise InvalidRequest(f"head must be one of {', '.join(HEADS)}")
     if label not in labels:
         raise InvalidRequest(f"{label!r} is not a {head} label; see shared/design/labels.md")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A case the CRT corrected: its final label for every head, and which heads it overrode."""
+
+    case: Case
+    labels: dict[str, str]
+    overridden: tuple[str, ...]
+
+
+def corrections(session: Session) -> list[Correction]:
+    """Cases with at least one overridden suggestion and a reviewed label for every head, oldest first.
+
+    These are what the next training should learn from: the model was wrong and a person said what is right.
+    A case whose other heads are still pending is left until the CRT finishes it.
+    """
+    reviewed = session.scalars(
+        select(Suggestion)
+        .where(Suggestion.review.in_(("accepted", "overridden")), Suggestion.final_label.is_not(None))
+        .order_by(Suggestion.case_id, Suggestion.id)
+    ).all()
+    by_case: dict[int, dict[str, Suggestion]] = {}
+    for suggestion in reviewed:
+        by_case.setdefault(suggestion.case_id, {})[suggestion.head] = suggestion  # the latest review wins
+    found: list[Correction] = []
+    for case_id, heads in by_case.items():
+        overridden = tuple(head for head in HEADS if head in heads and heads[head].review == "overridden")
+        if set(heads) != set(HEADS) or not overridden:
+            continue
+        case = session.get(Case, case_id)
+        if case is not None:
+            labels = {head: str(heads[head].final_label) for head in HEADS}
+            found.append(Correction(case=case, labels=labels, overridden=overridden))
+    return found

@@ -21,7 +21,7 @@ from store.clocks import ClockPlanner
 from store.contacts import ContactDetails, match_contact
 from store.errors import Conflict, InvalidRequest, NotAllowed
 from store.labels import CASE_TYPES, CHANNELS, COMPLAINANT_ROLES, LESSON_THEMES, OUTCOMES, REMEDIES, SERVICES
-from store.models import Assignment, Case, Closure, ClosureRemedy, Extension, Message, Staff, Team, utcnow
+from store.models import Assignment, Case, Clock, Closure, ClosureRemedy, Extension, Message, Staff, Team, utcnow
 from store.policy import PROCEDURES, Procedure, ProcedurePolicy
 from store.references import new_reference
 from store.stages import StageClocks, procedure_of
@@ -328,6 +328,22 @@ class CaseService:
         self._refresh_due(case)
         audit.record(session, actor, "case.escalated", case.id, stage=next_stage, late_request=late)
 
+    def conclude_after_window(self, session: Session, case: Case, window: Clock, actor: Actor) -> None:
+        """The complainant's window to ask for the next stage closed unused: the stage's outcome stands.
+
+        The window clock stops on the day this is recorded (after its due date, which is how a late request
+        for the next stage is still recognised); the case stays closed and can still be escalated or reopened.
+        """
+        if window.case_id != case.id or window.kind != "request_window" or not window.running:
+            raise Conflict("that is not a running window to ask for the next stage")
+        today = self._today()
+        if today <= window.due_on:
+            raise Conflict(f"the complainant may ask for the next stage until {window.due_on.isoformat()}")
+        window.stopped_on = today
+        audit.record(
+            session, actor, "case.stage_concluded", case.id, stage=case.stage, window_due_on=window.due_on.isoformat()
+        )
+
     def record_panel(self, session: Session, case: Case, actor: Actor, *, held_on: date) -> None:
         """Statutory stage 3: the review panel met; its report is due next."""
         self.check_crt(actor, "record a review panel")
@@ -360,6 +376,28 @@ class CaseService:
         case.procedure_fixed = True
         self.apply_procedure(session, case, procedure)  # type: ignore[arg-type]
         audit.record(session, actor, "case.procedure_changed", case.id, previous=previous, new=procedure)
+
+    def route_urgently(self, session: Session, case: Case, actor: Actor, *, service: str, reason: str) -> bool:
+        """Mark the case urgent and hand it to `service`'s team now, ahead of any review.
+
+        For text suggesting a child is at risk: it cannot wait in the CRT's queue. An open stage 1 case
+        moves team; a later stage stays with the CRT (who own it) but is still marked urgent. Returns
+        whether the owner changed, so the caller knows whom to alert.
+        """
+        if service not in SERVICES:
+            raise InvalidRequest(f"unknown service {service!r}")
+        case.urgent = True
+        moved = False
+        team = self.team_for_service(service)
+        if case.status == "open" and case.stage == 1 and team != case.owner_team_id:
+            case.service = service
+            case.owner_team_id = team
+            case.assigned_staff = None
+            session.add(Assignment(case_id=case.id, stage=1, team_id=team, assigned_by=actor.name, reason=reason))
+            self.redecide_procedure(session, case)
+            moved = True
+        audit.record(session, actor, "case.urgent", case.id, service=service, moved=moved, reason=reason)
+        return moved
 
     # --- shared with store.review ---------------------------------------------------------------------
 

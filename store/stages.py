@@ -87,12 +87,15 @@ class StageClocks:
     def request_lapsed(self, case: Case, requested_on: date) -> bool:
         """Whether the request came after the complainant's window closed (allowed, but recorded).
 
-        Only the running window counts: one that reopening withdrew no longer sets a deadline.
+        Only the running window counts, or one the scheduled jobs closed after it lapsed (stopped after its due
+        date): one that reopening withdrew (stopped by its due date) no longer sets a deadline.
         """
         windows = [
             clock
             for clock in case.clocks
-            if clock.kind == "request_window" and clock.stage == case.stage and clock.running
+            if clock.kind == "request_window"
+            and clock.stage == case.stage
+            and (clock.running or (clock.stopped_on is not None and clock.stopped_on > clock.due_on))
         ]
         return bool(windows) and requested_on > windows[-1].due_on
 

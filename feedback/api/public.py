@@ -40,7 +40,7 @@ def open_case(body: CaseIn, app: App, actor: OpenerActor) -> CaseCreated:
     )
     with transaction(app.sessions) as session:
         case = app.service.open_case(session, new, actor)
-        return CaseCreated(
+        created = CaseCreated(
             reference=case.reference,
             type=case.type,
             procedure=case.procedure,
@@ -48,6 +48,8 @@ def open_case(body: CaseIn, app: App, actor: OpenerActor) -> CaseCreated:
             status=case.status,
             due_on=case.due_on,
         )
+    app.cases_waiting.set()  # committed: the classification worker can take it from here
+    return created
 
 
 @router.get(

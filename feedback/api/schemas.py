@@ -139,6 +139,11 @@ class CaseSummary(BaseModel):
     service: str | None
     urgent: bool
     needs_review: bool
+    # A suggestion scored below its head's review threshold; `classified`: the models have seen the case.
+    low_confidence: bool
+    classified: bool
+    # The area Children's Team the text names (used when the service is childrens_team).
+    area_team: str | None
     received_at: datetime
     due_on: date | None
 

@@ -55,6 +55,7 @@ def cases(
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     team: Annotated[str | None, Query(pattern=TEAM_PATTERN)] = None,
     needs_review: bool | None = None,
+    low_confidence: bool | None = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -64,6 +65,7 @@ def cases(
         status=status,
         team_id=team,
         needs_review=needs_review,
+        low_confidence=low_confidence,
         overdue_on=london_date(app.service.now()) if overdue else None,
         limit=limit,
         offset=offset,
@@ -77,13 +79,15 @@ def cases(
 def review_queue(
     app: App,
     actor: StaffActor,
+    low_confidence: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CasePage:
-    """Cases whose suggestions the CRT has yet to review, oldest first."""
+    """Cases whose suggestions the CRT has yet to review, oldest first (`low_confidence=true`: only those
+    with a suggestion below its review threshold, which need reading rather than confirming)."""
     app.service.check_crt(actor, "see the review queue")
     with transaction(app.sessions) as session:
-        page = waiting_for_review(session, limit=limit, offset=offset)
+        page = waiting_for_review(session, low_confidence=low_confidence, limit=limit, offset=offset)
         return CasePage(total=len(page), cases=[case_summary(case) for case in page])
 
 

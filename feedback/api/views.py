@@ -43,6 +43,8 @@ class SuggestionOut(BaseModel):
     label: str
     score: float
     model_version: str
+    # Scored below its head's review threshold: read the case, do not just confirm.
+    needs_review: bool
     review: str
     final_label: str | None
     reviewed_by: str | None
@@ -134,6 +136,7 @@ def case_detail(session: Session, case: Case) -> CaseDetail:
                 label=s.label,
                 score=s.score,
                 model_version=s.model_version,
+                needs_review=s.needs_review,
                 review=s.review,
                 final_label=s.final_label,
                 reviewed_by=staff_emails.get(s.reviewed_by_id) if s.reviewed_by_id else None,
@@ -193,6 +196,9 @@ def _summary_fields(case: Case, assigned_to: str | None) -> dict[str, object]:
         "service": case.service,
         "urgent": case.urgent,
         "needs_review": case.needs_review,
+        "low_confidence": case.low_confidence,
+        "classified": case.classified_at is not None,
+        "area_team": case.area_team_id,
         "received_at": case.received_at,
         "due_on": case.due_on,
     }

@@ -21,6 +21,11 @@ def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal
     return False
 
 
+def _include_object(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # APScheduler keeps its job store in this database and creates its own table: not ours to migrate.
+    return not (type_ == "table" and reflected and compare_to is None and (name or "").startswith("apscheduler"))
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -28,6 +33,7 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

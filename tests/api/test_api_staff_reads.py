@@ -221,6 +221,9 @@ def test_the_list_is_a_summary_earliest_due_first(
         "service",
         "urgent",
         "needs_review",
+        "low_confidence",
+        "classified",
+        "area_team",
         "received_at",
         "due_on",
     }

@@ -1,6 +1,6 @@
 """Training produces loadable, versioned models; `suggest` and `predict` answer with valid labels.
 
-Imports name submodules (`classifiers.suggest`), not the package: under pytest's default import mode this
+Imports name submodules (`classifiers.suggester`), not the package: under pytest's default import mode this
 directory, `tests/classifiers`, shadows the package's `__init__` as a namespace package; the public
 `from classifiers import suggest` is checked in a subprocess instead.
 """
@@ -18,11 +18,10 @@ import pytest
 import spacy
 from spacy.pipeline import TextCategorizer
 
-from classifiers.cli import predict_stream
 from classifiers.corpus import read_jsonl
 from classifiers.evaluate import evaluate
 from classifiers.paths import BuildPaths
-from classifiers.suggest import ModelsNotBuilt, suggest
+from classifiers.suggester import ModelsNotBuilt, get_suggester, predict_stream, suggest
 from store.labels import HEADS
 from store.review import MAX_MODEL_VERSION_CHARS
 
@@ -55,7 +54,7 @@ def test_suggest_returns_valid_labels_scores_and_version(tiny_build: BuildPaths)
 
 
 def test_suggest_loads_models_once(tiny_build: BuildPaths) -> None:
-    from classifiers.suggest import get_suggester
+    from classifiers.suggester import get_suggester
 
     assert get_suggester(tiny_build.models) is get_suggester(tiny_build.models)
 
@@ -68,13 +67,36 @@ def test_suggest_without_models_says_how_to_build_them(tmp_path: Path) -> None:
 def test_predict_writes_one_line_per_input(tiny_build: BuildPaths) -> None:
     source = io.StringIO('{"text": "thank you to our social worker"}\n\n{"text": "when is the 11 plus test"}\n')
     sink = io.StringIO()
-    assert predict_stream(source, sink, tiny_build.models) == 2
+    assert predict_stream(source, sink, get_suggester(tiny_build.models)) == (2, 0)
     records = [json.loads(line) for line in sink.getvalue().splitlines()]
-    assert len(records) == 2
+    assert [record["line"] for record in records] == [1, 3]
     for record in records:
         for head, labels in HEADS.items():
             assert record[head] in labels and 0.0 <= record[f"{head}_score"] <= 1.0
+            assert isinstance(record[f"{head}_needs_review"], bool)
         assert record["model_version"].startswith("feedback-")
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("not json at all", "not JSON"),
+        ('["a list"]', "JSON object"),
+        ('{"txt": "wrong key"}', "non-empty string"),
+        ('{"text": ""}', "non-empty string"),
+        ('{"text": 42}', "non-empty string"),
+        ('{"text": "' + "x" * 100_001 + '"}', "longer than"),
+    ],
+)
+def test_predict_answers_a_bad_line_with_an_error_and_keeps_going(
+    tiny_build: BuildPaths, line: str, error: str
+) -> None:
+    source = io.StringIO(line + '\n{"text": "my foster allowance is late"}\n')
+    sink = io.StringIO()
+    assert predict_stream(source, sink, get_suggester(tiny_build.models)) == (1, 1)
+    refused, scored = (json.loads(out) for out in sink.getvalue().splitlines())
+    assert refused["line"] == 1 and error in refused["error"]
+    assert scored["line"] == 2 and scored["service"] in HEADS["service"]
 
 
 def test_evaluation_scores_the_test_split_only(tiny_build: BuildPaths) -> None:

@@ -7,144 +7,21 @@ Every failure must be a clear message and a non-zero exit status, never a traceb
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from click.testing import CliRunner, Result
+from cli_support import ADMISSIONS, CRT, SENDAR, Run, assert_clear_failure, write_config
 from sqlalchemy import select
 
 from feedback.application import Application
-from feedback.cli import main
-from feedback.settings import load_settings
 from store import migrate
 from store.access import find_case
 from store.actors import Actor
-from store.contacts import ContactDetails
 from store.db import transaction
 from store.directory import hash_token
 from store.models import AuditEvent, Case, Staff
-from store.service import NewCase
-
-REPO = Path(__file__).resolve().parents[2]
-CRT = "alex.morgan@council.example"
-ADMISSIONS = "lee.khan@council.example"
-SENDAR = "robin.shaw@council.example"
-
-Run = Callable[..., Result]
-
-
-def write_config(directory: Path, **changes: Any) -> Path:
-    """config.yml with its database in `directory`/var (a relative path: anchored beside the config)."""
-    config = yaml.safe_load((REPO / "config.yml").read_text())
-    config["database"]["url"] = "sqlite:///var/feedback.db"
-    for section, values in changes.items():
-        if isinstance(values, dict):
-            config[section].update(values)
-        else:
-            config[section] = values
-    path = directory / "config.yml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-@pytest.fixture(autouse=True)
-def no_feedback_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own FEEDBACK_* variables must not reach the commands under test."""
-    for key in list(os.environ):
-        if key.startswith("FEEDBACK_"):
-            monkeypatch.delenv(key)
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database with the directory loaded, copied for each test (migrating is the slow part)."""
-    directory = tmp_path_factory.mktemp("template")
-    application = Application.build(load_settings(write_config(directory), environ={}))
-    try:
-        migrate.upgrade(application.engine)
-        application.sync_directory()
-    finally:
-        application.close()  # SQLite folds the WAL back into the file on the last close
-    return directory / "var" / "feedback.db"
-
-
-@pytest.fixture
-def config_path(tmp_path: Path, migrated_template: Path) -> Path:
-    (tmp_path / "var").mkdir()
-    shutil.copy(migrated_template, tmp_path / "var" / "feedback.db")
-    return write_config(tmp_path)
-
-
-@pytest.fixture
-def fresh_config(tmp_path: Path) -> Path:
-    """A config whose database does not exist yet."""
-    directory = tmp_path / "fresh"
-    directory.mkdir()
-    return write_config(directory)
-
-
-@pytest.fixture
-def run(config_path: Path) -> Run:
-    """Factory: run `feedback --config <the temp config> ARGS…`; the result keeps stdout and stderr apart."""
-
-    def invoke(*args: str, config: Path | None = None, env: dict[str, str] | None = None) -> Result:
-        return CliRunner().invoke(main, ["--config", str(config or config_path), *args], env=env)
-
-    return invoke
-
-
-@pytest.fixture
-def application(config_path: Path) -> Iterator[Application]:
-    """The application on the same database, for arranging cases and reading the audit trail."""
-    application = Application.build(load_settings(config_path, environ={}))
-    yield application
-    application.close()
-
-
-@pytest.fixture
-def open_case(application: Application) -> Callable[..., str]:
-    """Factory: open a complaint (the CRT owns it), optionally handing it to a team; returns the reference."""
-
-    def make(team: str | None = None, **fields: Any) -> str:
-        new = NewCase(
-            **{
-                "channel": "email",
-                "text": "We were refused a place at our catchment school and nobody will explain why.",
-                "case_type": "complaint",
-                "service": "school_admissions",
-                "complainant_role": "parent_carer",
-                "contact": ContactDetails(name="Jo Bloggs", email="jo.bloggs@example.org"),
-                **fields,
-            }
-        )
-        with transaction(application.sessions) as session:
-            case = application.service.open_case(session, new, Actor.channel("email"))
-            if team is not None:
-                crt = _actor(session, CRT)
-                application.service.assign(session, case, crt, team_id=team, staff_id=None, reason=None)
-            return case.reference
-
-    return make
-
-
-def _actor(session: Any, email: str) -> Actor:
-    member = session.scalar(select(Staff).where(Staff.email == email))
-    return Actor(name=member.email, staff_id=member.id, team_id=member.team_id, is_crt=member.team_id == "crt")
-
-
-def assert_clear_failure(result: Result, *expected: str, exit_code: int = 1) -> None:
-    """A refusal: the expected message on stderr, the exit status, and no traceback anywhere."""
-    assert result.exit_code == exit_code, result.output
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.stderr, result.stderr
-
 
 # --- database ---------------------------------------------------------------------------------------------------
 
@@ -547,14 +424,11 @@ def test_the_crt_accepts_and_overrides_suggestions_from_the_shell(
     assert_clear_failure(run("case", "accept", reference, "--head", "service", "--as", ADMISSIONS), "no case")
 
 
-def test_run_without_the_assistants_model_says_how_to_train_it(tmp_path: Path) -> None:
+def test_run_without_the_assistants_model_says_how_to_train_it(run: Run, tmp_path: Path) -> None:
     """`feedback run` checks the assistant can start before starting anything, and says what to do."""
     config = write_config(tmp_path, bot={"model": str(tmp_path / "missing.tar.gz")})
-    runner = CliRunner()
-    assert runner.invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+    assert run("db", "upgrade", config=config).exit_code == 0
 
-    result = runner.invoke(main, ["--config", str(config), "run"])
+    result = run("run", config=config)
 
-    assert result.exit_code == 1
-    assert "missing.tar.gz is missing: run `make bot-model` to train it" in result.output
-    assert "Traceback" not in result.output
+    assert_clear_failure(result, "missing.tar.gz is missing: run `make bot-model` to train it")

@@ -277,6 +277,46 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], object], list[str]]] = [
     ("front door number empty", lambda c: c["bot"].update(front_door_phone=""), ["bot.front_door_phone"]),
     ("tracker store not a url", lambda c: c["bot"].update(tracker_store="redis://x"), ["bot.tracker_store"]),
     ("null section", lambda c: c.update(procedures=None), ["procedures"]),
+    (
+        "threshold for an unknown head",
+        lambda c: c["classifiers"].update(thresholds={"mood": 0.5}),
+        ["classifiers.thresholds", "unknown head(s) ['mood']"],
+    ),
+    (
+        "threshold above one",
+        lambda c: c["classifiers"].update(thresholds={"type": 1.5}),
+        ["classifiers.thresholds.type", "less than or equal to 1"],
+    ),
+    (
+        "safeguarding routed to an unknown service",
+        lambda c: c["classifiers"]["safeguarding"].update(route_to="police"),
+        ["classifiers.safeguarding.route_to", "unknown service label 'police'"],
+    ),
+    (
+        "no safeguarding phrases",
+        lambda c: c["classifiers"]["safeguarding"].update(phrases=[]),
+        ["classifiers.safeguarding.phrases", "at least 1 item"],
+    ),
+    (
+        "a one-letter safeguarding phrase",
+        lambda c: c["classifiers"]["safeguarding"].update(phrases=["a"]),
+        ["classifiers.safeguarding.phrases.0", "at least 3 characters"],
+    ),
+    (
+        "a place in two areas",
+        lambda c: c["classifiers"]["areas"]["ct_rugby"].append("Warwick"),
+        ["classifiers.areas", "place 'Warwick' is listed for both ct_rugby and ct_warwick"],
+    ),
+    (
+        "an area that is not a team",
+        lambda c: c["classifiers"]["areas"].update(ct_mars=["Olympus Mons"]),
+        ["classifiers.areas: 'ct_mars' is not one of the teams"],
+    ),
+    (
+        "a poll interval of zero",
+        lambda c: c["classifiers"].update(poll_seconds=0),
+        ["classifiers.poll_seconds", "greater than 0"],
+    ),
 ]
 
 

@@ -1,9 +1,0 @@
-"""Entry point for `python -m classifiers`."""
-
-from __future__ import annotations
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""Scheduled jobs: SLA reminders and escalations, complainants' windows, acknowledgement deadlines, digests."""
