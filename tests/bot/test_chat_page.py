@@ -8,11 +8,12 @@ that exists in the store. The page talks to the Rasa server directly, across ori
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_support import REFERENCE, Stack
+from bot_support import FEEDBACK, REFERENCE, Stack
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -20,6 +21,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+
+from classifiers.paths import BuildPaths
+from store.labels import HEADS
+from store.models import Case, Suggestion
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -79,7 +85,7 @@ def _choose(driver: WebDriver, title: str, *, keyboard: bool = False) -> str:
 
 
 def test_a_person_complains_in_their_own_words_on_a_phone_and_gets_a_reference(
-    browser: WebDriver, bot_stack: Stack, tmp_path: Path
+    browser: WebDriver, bot_stack: Stack, tmp_path: Path, tiny_build: BuildPaths
 ) -> None:
     try:
         browser.get(bot_stack.chat_url)
@@ -112,6 +118,13 @@ def test_a_person_complains_in_their_own_words_on_a_phone_and_gets_a_reference(
     assert case.channel == "web_chat" and case.service == "school_transport"
     assert case.contact is not None and case.contact.email == "pat.jones@example.org"
     assert bot_stack.case(found.group(0)).messages == [COMPLAINT]
+    # The classification worker (here `feedback classify --once`, with the session's tiny models) stores the
+    # three suggestions with the case; the person was answered before any model ran.
+    classify_env = {**bot_stack.api.env, "FEEDBACK_CLASSIFIERS__MODELS_DIR": str(tiny_build.models)}
+    subprocess.run([*FEEDBACK, "classify", "--once"], env=classify_env, check=True, capture_output=True)
+    with bot_stack.sessions() as session:
+        query = select(Suggestion.head).join(Case).where(Case.reference == found.group(0))
+        assert sorted(session.scalars(query).all()) == sorted(HEADS)
     # What the person typed is shown as text, never run as HTML.
     _type(browser, "<img src=x onerror=\"document.title='owned'\"> hello")
     assert browser.title != "owned"
