@@ -24,7 +24,7 @@ from store import audit
 from store.actors import Actor
 from store.db import transaction
 from store.models import Case, Message
-from store.outbox import Outgoing, enqueue
+from store.outbox import enqueue
 from store.review import Suggested, record_suggestions
 from store.service import CaseService
 
@@ -153,15 +153,12 @@ class ClassificationWorker:
             public_url=self.settings.web.public_url,
             what=URGENT_NOTICE,
         )
-        outgoing = Outgoing(
+        outgoing = rendered.to_staff(
             kind="urgent",
             to_address=case.owner_team.email,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
             dedupe_key=f"urgent:case:{case.id}",
             case_id=case.id,
-            headers={"Auto-Submitted": "auto-generated", "Importance": "high", "X-Priority": "1"},
+            urgent=True,
         )
         if enqueue(session, outgoing, message_id_domain=self.settings.mail.message_id_domain, at=self.service.now()):
             audit.record(session, CLASSIFIER, "urgent.alert_queued", case.id, team=case.owner_team_id)

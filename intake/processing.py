@@ -163,15 +163,8 @@ class MailProcessor:
             public_url=self.public_url,
             what=what,
         )
-        outgoing = Outgoing(
-            kind="notification",
-            to_address=address,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            dedupe_key=f"notification:message:{message.id}",
-            case_id=case.id,
-            headers={"Auto-Submitted": "auto-generated"},
+        outgoing = rendered.to_staff(
+            kind="notification", to_address=address, dedupe_key=f"notification:message:{message.id}", case_id=case.id
         )
         self._enqueue(session, outgoing, self.service.now())
 

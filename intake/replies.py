@@ -19,6 +19,7 @@ from typing import Any, Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from intake.config import CouncilSettings
+from store.outbox import Outgoing
 from store.policy import CorporatePolicy, FeedbackPolicy, ProcedurePolicy, ResponseTimescale, StatutoryPolicy
 
 STATUS_PATH: Final = "/status"
@@ -58,6 +59,25 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+
+    def to_staff(
+        self, *, kind: str, to_address: str, dedupe_key: str, case_id: int | None = None, urgent: bool = False
+    ) -> Outgoing:
+        """This mail as an outbox message to staff: marked automatic (so no auto-reply answers it), and
+        high-importance when it is urgent."""
+        headers = {"Auto-Submitted": "auto-generated"}
+        if urgent:
+            headers |= {"Importance": "high", "X-Priority": "1"}
+        return Outgoing(
+            kind=kind,
+            to_address=to_address,
+            subject=self.subject,
+            body_text=self.text,
+            body_html=self.html,
+            dedupe_key=dedupe_key,
+            case_id=case_id,
+            headers=headers,
+        )
 
 
 def acknowledgement(

@@ -18,7 +18,6 @@ from jobs.context import Directory, JobContext
 from jobs.notices import OVERDUE, Notice, claim_and_queue
 from jobs.render import render
 from store.models import Case, Clock, ClockNotice
-from store.outbox import Outgoing
 from store.workdays import london_date
 
 log = logging.getLogger(__name__)
@@ -65,15 +64,11 @@ def flag_unacknowledged(ctx: JobContext, session: Session, now: datetime) -> int
                 "case_url": ctx.case_url(reference),
             },
         )
-        mail = Outgoing(
+        mail = rendered.to_staff(
             kind="escalation",
             to_address=crt,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
             dedupe_key=f"unacknowledged:{clock_id}:{due_on.isoformat()}:{crt}",
             case_id=case_id,
-            headers={"Auto-Submitted": "auto-generated"},
         )
         notices.append(Notice(clock_id, due_on, OVERDUE, (mail,)))
     flagged = claim_and_queue(session, notices, message_id_domain=ctx.mail.message_id_domain, now=now)

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from intake.replies import long_date
 from jobs.context import Directory, JobContext
 from jobs.figures import ManagerFigures, Period, TeamFigures, manager_figures, team_figures
-from jobs.notices import queue_many
 from jobs.render import render
 from jobs.settings import WEEKDAYS, DigestSettings
 from store.models import OutboxMessage
-from store.outbox import Outgoing
+from store.outbox import Outgoing, enqueue_many
 from store.workdays import LONDON, london_date
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ def send_weekly_digests(ctx: JobContext, session: Session, now: datetime) -> int
             session, today=today, week=reported, calendar=ctx.calendar, longest=ctx.jobs.digest.longest_overdue
         )
         mails += [_manager_mail(ctx, managers, this_week, address, manager_keys[address]) for address in addresses_due]
-    queued = queue_many(session, mails, message_id_domain=ctx.mail.message_id_domain, at=now)
+    queued = enqueue_many(session, mails, message_id_domain=ctx.mail.message_id_domain, at=now)
     session.commit()
     log.info("weekly digests for %s: %d queued", this_week.label, queued)
     return queued
@@ -103,7 +102,7 @@ def _team_mail(
         "case_url": ctx.case_url,
     }
     rendered = render("digest_team", f"Weekly digest for {team_name}, {_week_words(week)}", context)
-    return _digest(directory.team_emails[figures.team_id], rendered.subject, rendered.text, rendered.html, key)
+    return rendered.to_staff(kind="digest", to_address=directory.team_emails[figures.team_id], dedupe_key=key)
 
 
 def _manager_mail(ctx: JobContext, figures: ManagerFigures, this_week: Period, address: str, key: str) -> Outgoing:
@@ -118,19 +117,7 @@ def _manager_mail(ctx: JobContext, figures: ManagerFigures, this_week: Period, a
     }
     subject = f"Customer feedback: the week of {_week_words(figures.week)}"
     rendered = render("digest_managers", subject, context)
-    return _digest(address, rendered.subject, rendered.text, rendered.html, key)
-
-
-def _digest(address: str, subject: str, text: str, html: str, key: str) -> Outgoing:
-    return Outgoing(
-        kind="digest",
-        to_address=address,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        dedupe_key=key,
-        headers={"Auto-Submitted": "auto-generated"},
-    )
+    return rendered.to_staff(kind="digest", to_address=address, dedupe_key=key)
 
 
 def _week_words(week: Period) -> str:

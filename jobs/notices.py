@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import Table, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import ClockNotice, OutboxMessage
-from store.outbox import Outgoing, new_message_id
+from store.models import ClockNotice
+from store.outbox import Outgoing, dialect_insert, enqueue_many
 
 OVERDUE: Final = -1
 
@@ -41,40 +40,13 @@ def claim_and_queue(session: Session, notices: Sequence[Notice], *, message_id_d
         return 0
     table: Table = ClockNotice.__table__  # type: ignore[assignment]
     rows = [{"clock_id": n.clock_id, "due_on": n.due_on, "point": n.point, "sent_at": now} for n in notices]
-    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["clock_id", "due_on", "point"])
+    statement = dialect_insert(session, table).on_conflict_do_nothing(index_elements=["clock_id", "due_on", "point"])
     # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, sent in batches.
     returning = statement.returning(table.c.clock_id, table.c.due_on, table.c.point)
     claimed = {(row.clock_id, row.due_on, row.point) for row in session.execute(returning, rows)}
     mails = [mail for notice in notices if notice.key in claimed for mail in notice.mails]
-    queue_many(session, mails, message_id_domain=message_id_domain, at=now)
+    enqueue_many(session, mails, message_id_domain=message_id_domain, at=now)
     return len(claimed)
-
-
-def queue_many(session: Session, mails: Sequence[Outgoing], *, message_id_domain: str, at: datetime) -> int:
-    """`store.outbox.enqueue` for many messages in one statement; those already queued are skipped."""
-    if not mails:
-        return 0
-    table: Table = OutboxMessage.__table__  # type: ignore[assignment]
-    rows: list[dict[str, Any]] = [
-        {
-            "dedupe_key": mail.dedupe_key[:200],
-            "kind": mail.kind,
-            "case_id": mail.case_id,
-            "to_address": mail.to_address,
-            "message_id": new_message_id(message_id_domain),
-            "subject": mail.subject,
-            "body_text": mail.body_text,
-            "body_html": mail.body_html,
-            "headers": mail.headers,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        }
-        for mail in mails
-    ]
-    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return len(session.execute(statement.returning(table.c.id), rows).all())
 
 
 def already_claimed(session: Session, keys: Sequence[tuple[int, date, int]]) -> set[tuple[int, date, int]]:
@@ -87,7 +59,3 @@ def already_claimed(session: Session, keys: Sequence[tuple[int, date, int]]) -> 
         table.select().with_only_columns(table.c.clock_id, table.c.due_on, table.c.point).where(columns.in_(keys))
     )
     return {(row.clock_id, row.due_on, row.point) for row in found}
-
-
-def _insert(session: Session, table: Table) -> Any:
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)

@@ -191,15 +191,11 @@ def _render(
 
 def _mail(deadline: RunningDeadline, point: int, address: str, rendered: RenderedMail) -> Outgoing:
     kind = "escalation" if point == OVERDUE else "reminder"
-    return Outgoing(
+    return rendered.to_staff(
         kind=kind,
         to_address=address,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
         dedupe_key=f"{kind}:{deadline.clock_id}:{deadline.due_on.isoformat()}:{point}:{address}",
         case_id=deadline.case_id,
-        headers={"Auto-Submitted": "auto-generated"},
     )
 
 

@@ -7,8 +7,10 @@ however often the code that queues it runs); a sender drains the queue with retr
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,13 +37,36 @@ def new_message_id(domain: str) -> str:
 
 def enqueue(session: Session, outgoing: Outgoing, *, message_id_domain: str, at: datetime) -> str | None:
     """Queue a message; its Message-ID, or None if one with the same dedupe key was already queued."""
-    message_id = new_message_id(message_id_domain)
-    values = {
+    row = _row(outgoing, message_id_domain, at)
+    statement = dialect_insert(session, OutboxMessage).values(**row)
+    statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped insert, which reads as "inserted".
+    inserted = session.execute(statement.returning(OutboxMessage.id)).first()
+    return str(row["message_id"]) if inserted is not None else None
+
+
+def enqueue_many(session: Session, mails: Sequence[Outgoing], *, message_id_domain: str, at: datetime) -> int:
+    """`enqueue` for many messages in one statement; those already queued are skipped. How many were queued."""
+    if not mails:
+        return 0
+    rows = [_row(mail, message_id_domain, at) for mail in mails]
+    statement = dialect_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, sent in batches.
+    return len(session.execute(statement.returning(OutboxMessage.id), rows).all())
+
+
+def dialect_insert(session: Session, target: Any) -> Any:
+    """The dialect's INSERT (both PostgreSQL and SQLite have ON CONFLICT DO NOTHING and RETURNING)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(target)
+
+
+def _row(outgoing: Outgoing, message_id_domain: str, at: datetime) -> dict[str, Any]:
+    return {
         "dedupe_key": outgoing.dedupe_key[:200],
         "kind": outgoing.kind,
         "case_id": outgoing.case_id,
         "to_address": outgoing.to_address,
-        "message_id": message_id,
+        "message_id": new_message_id(message_id_domain),
         "subject": outgoing.subject,
         "body_text": outgoing.body_text,
         "body_html": outgoing.body_html,
@@ -51,11 +76,6 @@ def enqueue(session: Session, outgoing: Outgoing, *, message_id_domain: str, at:
         "next_attempt_at": at,
         "created_at": at,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    # RETURNING, not rowcount: psycopg reports -1 rows for a skipped insert, which reads as "inserted".
-    inserted = session.execute(statement.returning(OutboxMessage.id)).first()
-    return message_id if inserted is not None else None
 
 
 def sent_recently(session: Session, *, to_address: str, kind: str, since: datetime) -> int:
